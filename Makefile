@@ -1,0 +1,158 @@
+# api-gateway build.
+#
+#   make            build bin/api-gateway (and the demo backends)
+#   make run        demo: demo backends + gateway in the foreground (Ctrl-C stops all)
+#   make test       unit tests, then integration tests against the real gateway
+#   make test-asan  the same suite with ASan + UBSan + LeakSanitizer
+#   make bench      benchmarks against nginx, results in docs/PERFORMANCE.md
+#   make fuzz       every libFuzzer target for FUZZ_SECONDS each
+#   make deps       install missing Debian packages (as root) or print the apt-get line
+#
+# Sources are found by wildcard: master/*.c, worker/*.c, shm/*.c, proto/*.proto,
+# tests/unit/test_*.c, tests/fuzz/fuzz_*.c, tests/backends/*.c.
+
+BUILD ?= build
+BIN ?= bin
+GEN := $(BUILD)/gen
+OBJ := $(BUILD)/obj
+
+CC ?= cc
+OPT ?= -O2
+SANITIZE ?=
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_FLAGS := $(if $(SANITIZE),$(ASAN_FLAGS))
+
+CPPFLAGS := -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -D_FILE_OFFSET_BITS=64 -I. -I$(GEN) -I/usr/include/hiredis
+CFLAGS_COMMON := -std=gnu11 -g $(OPT) -pthread $(SAN_FLAGS)
+CFLAGS := $(CFLAGS_COMMON) -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+GEN_CFLAGS := $(CFLAGS_COMMON) -w -Dregister=register_
+LDFLAGS := -pthread $(SAN_FLAGS)
+LDLIBS := -lh2o-evloop -lgrpc -lgpr -lprotobuf-c -lhiredis -ljwt -ljansson -lssl -lcrypto -lz -lm
+
+# Debian 12 packages: what the build needs, what the tests need, what the benchmarks need.
+DEB_BUILD := gcc make pkg-config libssl-dev libh2o-evloop-dev libgrpc-dev libprotobuf-c-dev \
+	protobuf-c-compiler libhiredis-dev libjansson-dev libjwt-dev liburcu-dev zlib1g-dev
+DEB_TEST := libcmocka-dev redis-server redis-tools prometheus python3 python3-pytest curl procps iproute2
+DEB_BENCH := nginx-light wrk nghttp2-client
+DEB_FUZZ := clang libclang-rt-14-dev
+
+PROTO_SRC := $(wildcard proto/*.proto)
+GEN_C := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTO_SRC))
+GEN_H := $(GEN_C:.c=.h)
+GW_SRC := $(wildcard shm/*.c) $(wildcard worker/*.c) $(filter-out master/main.c,$(wildcard master/*.c))
+GW_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(GW_SRC)) $(patsubst $(GEN)/%.c,$(OBJ)/gen/%.o,$(GEN_C))
+LIBGW := $(BUILD)/libgw.a
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TEST_UTIL_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+BACKEND_SRC := $(wildcard tests/backends/*.c)
+BACKEND_BIN := $(BUILD)/bin/demo-backend
+
+.PHONY: all deps deps-test deps-bench deps-fuzz run test test-unit test-integration test-asan bench fuzz \
+	format clean check-config
+.DELETE_ON_ERROR:
+
+all: $(BIN)/api-gateway $(BACKEND_BIN)
+
+# ---- dependencies --------------------------------------------------------
+define install_debs
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) >&2 || exit 1; \
+	  else \
+	    echo "missing Debian packages; run as root: apt-get install -y$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+endef
+
+deps: $(BUILD)/.deps-build
+$(BUILD)/.deps-build: Makefile
+	$(call install_debs,$(DEB_BUILD))
+	@mkdir -p $(@D) && touch $@
+deps-test: $(BUILD)/.deps-test
+$(BUILD)/.deps-test: Makefile | $(BUILD)/.deps-build
+	$(call install_debs,$(DEB_TEST))
+	@mkdir -p $(@D) && touch $@
+deps-bench: $(BUILD)/.deps-bench
+$(BUILD)/.deps-bench: Makefile | $(BUILD)/.deps-build
+	$(call install_debs,$(DEB_BENCH))
+	@mkdir -p $(@D) && touch $@
+deps-fuzz: $(BUILD)/.deps-fuzz
+$(BUILD)/.deps-fuzz: Makefile | $(BUILD)/.deps-build
+	$(call install_debs,$(DEB_FUZZ))
+	@mkdir -p $(@D) && touch $@
+
+# ---- generated protobuf-c code -------------------------------------------
+$(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto | $(BUILD)/.deps-build
+	@mkdir -p $(GEN)
+	protoc-c --proto_path=proto --c_out=$(GEN) $<
+
+$(OBJ)/gen/%.o: $(GEN)/%.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(GEN_CFLAGS) -c -o $@ $<
+
+# ---- our code ------------------------------------------------------------
+$(OBJ)/%.o: %.c | $(GEN_H) $(BUILD)/.deps-build
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBGW): $(GW_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN)/api-gateway: $(OBJ)/master/main.o $(LIBGW)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+GEN_OBJ := $(patsubst $(GEN)/%.c,$(OBJ)/gen/%.o,$(GEN_C))
+$(BACKEND_BIN): $(patsubst %.c,$(OBJ)/%.o,$(BACKEND_SRC)) $(GEN_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(patsubst %.c,$(OBJ)/%.o,$(TEST_UTIL_SRC)) $(LIBGW)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+
+# ---- running and testing -------------------------------------------------
+run: all
+	@tests/run-demo.sh $(BIN)/api-gateway $(BACKEND_BIN)
+
+check-config: $(BIN)/api-gateway
+	$(BIN)/api-gateway -t -c etc/api-gateway.conf
+
+test: $(BUILD)/.deps-test all $(UNIT_BIN)
+	@BUILD=$(BUILD) GW_BIN=$(BIN)/api-gateway GW_BACKEND=$(BACKEND_BIN) tests/run-tests.sh
+
+test-unit: $(BUILD)/.deps-test $(UNIT_BIN)
+	@BUILD=$(BUILD) tests/run-tests.sh unit
+
+test-asan:
+	$(MAKE) BUILD=build/asan BIN=build/asan/bin SANITIZE=1 OPT=-O1 test
+
+bench: $(BUILD)/.deps-bench $(BUILD)/.deps-test all
+	@BUILD=$(BUILD) GW_BIN=$(BIN)/api-gateway GW_BACKEND=$(BACKEND_BIN) tests/bench/run.sh
+
+# libFuzzer targets: our sources rebuilt with clang and coverage.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Wall -Wextra -Werror \
+	-Wno-missing-field-initializers -Wno-unused-command-line-argument
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(GW_SRC) $(GEN_C) | $(BUILD)/.deps-fuzz
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(GW_SRC) $(GEN_C) $(LDLIBS)
+fuzz: $(FUZZ_BIN)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_BIN)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BIN)

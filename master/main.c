@@ -1,0 +1,103 @@
+/*
+ * api-gateway entry point: command line, configuration, listening socket,
+ * shared segment; then the master loop (master/master.c).
+ *
+ *   api-gateway [-c FILE] [-t] [-v] [-h]
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <h2o/version.h>
+
+#include "master/listener.h"
+#include "master/master.h"
+#include "master/sweep.h"
+#include "worker/log.h"
+#include "worker/route.h"
+#include "worker/tls.h"
+
+#define GW_VERSION "0.1.0"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: api-gateway [-c FILE] [-t] [-v] [-h]\n"
+                 "  -c FILE  read KEY=VALUE settings from FILE (environment variables override it)\n"
+                 "  -t       check the configuration and exit (0 valid, 1 invalid); with -v, print it\n"
+                 "  -v       print the version and exit\n"
+                 "  -h       this help\n");
+}
+
+static void fatal(const char *msg)
+{
+    /* Before the loop starts, errors go to stderr as one plain line (what
+     * `-t` prints, and what journald records for a failed start). */
+    fprintf(stderr, "api-gateway: %s\n", msg);
+    exit(1);
+}
+
+int main(int argc, char **argv)
+{
+    const char *file = NULL;
+    bool test_only = false, verbose = false;
+    int opt;
+    while ((opt = getopt(argc, argv, "c:tvh")) != -1) {
+        switch (opt) {
+        case 'c':
+            file = optarg;
+            break;
+        case 't':
+            test_only = true;
+            break;
+        case 'v':
+            verbose = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 1;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        return 1;
+    }
+    if (verbose && !test_only) {
+        printf("api-gateway %s (h2o %s)\n", GW_VERSION, H2O_VERSION);
+        return 0;
+    }
+
+    static gw_master_t m;
+    char err[GW_CONFIG_ERR_MAX];
+    gw_log_init(GW_LOG_INFO, "master");
+    if (gw_config_load(&m.cfg, file, err, sizeof(err)) != 0 || gw_tls_check(&m.cfg, err, sizeof(err)) != 0)
+        fatal(err);
+    if (test_only) {
+        if (verbose)
+            gw_config_dump(&m.cfg);
+        printf("api-gateway: configuration %s is valid\n", file ? file : "(environment)");
+        return 0;
+    }
+    gw_log_set_level(m.cfg.log_level);
+    m.config_path = file;
+    gw_router_init(); /* metric labels */
+
+    m.listen_fd = gw_listener_open(m.cfg.host, m.cfg.port, err, sizeof(err));
+    if (m.listen_fd < 0)
+        fatal(err);
+    long workers = gw_config_worker_count(&m.cfg);
+    gw_shm_params_t params = {
+        .nslots = (uint32_t)(workers * 4),
+        .limiter_bytes = gw_sweep_limiter_bytes(&m.cfg),
+        .breaker_bytes = gw_sweep_breaker_bytes(),
+    };
+    if (gw_shm_create(&m.shm, &params) != 0)
+        fatal("cannot create the shared segment (mmap failed)");
+    gw_logf(GW_LOG_INFO, "api-gateway %s starting: %ld workers, listening on %s:%ld, segment %zu bytes",
+            GW_VERSION, workers, m.cfg.host, m.cfg.port, m.shm.size);
+    return gw_master_run(&m);
+}

@@ -1,0 +1,68 @@
+/*
+ * The /health view: overall status plus one check per gRPC backend (and
+ * Redis when configured), from the results the probing worker writes into
+ * the segment (shm/health.h). A backend failing its check makes the gateway
+ * "unhealthy" (503); Redis down only makes it "degraded" (200).
+ */
+#include <stdio.h>
+
+#include "master/views.h"
+#include "shm/health.h"
+#include "worker/route.h"
+
+#define GW_HEALTH_REDIS GW_SVC_COUNT /* the slot after the backends */
+
+/* Results older than this are stale: the probing worker is gone or stuck. */
+#define STALE_MS 30000
+
+static const char *describe(const gw_health_result_t *r, uint64_t now, char *buf, size_t len)
+{
+    if (r->status == GW_HEALTH_UNKNOWN)
+        return "unhealthy: not checked yet";
+    if (now > r->checked_ms + STALE_MS) {
+        snprintf(buf, len, "unhealthy: last checked %llu s ago",
+                 (unsigned long long)((now - r->checked_ms) / 1000));
+        return buf;
+    }
+    if (r->status == GW_HEALTH_OK)
+        return "healthy";
+    snprintf(buf, len, "%s: %s", r->status == GW_HEALTH_DEGRADED ? "degraded" : "unhealthy", r->reason);
+    return buf;
+}
+
+int gw_views_render_health(gw_master_t *m, gw_buf_t *b)
+{
+    uint64_t now = gw_wall_ms();
+    bool unhealthy = false, degraded = false;
+    char checks[1024], reason[256];
+    gw_buf_t c;
+    gw_buf_init_fixed(&c, checks, sizeof(checks));
+    for (unsigned s = 0; s < GW_SVC_COUNT; s++) {
+        if (s == GW_SVC_NOTIFICATION)
+            continue; /* an HTTP side service: proxied, not health-gated */
+        gw_health_result_t r;
+        if (!gw_health_read(&m->shm, s, &r))
+            r.status = GW_HEALTH_UNKNOWN;
+        const char *text = describe(&r, now, reason, sizeof(reason));
+        unhealthy |= text[0] != 'h';
+        gw_buf_printf(&c, "%s\"%s\":", c.len ? "," : "", gw_service_names[s]);
+        gw_buf_json_cstr(&c, text);
+    }
+    if (m->cfg.redis_url[0] != '\0') {
+        gw_health_result_t r;
+        if (!gw_health_read(&m->shm, GW_HEALTH_REDIS, &r))
+            r.status = GW_HEALTH_UNKNOWN;
+        const char *text = r.status == GW_HEALTH_UNKNOWN ? "degraded: not checked yet"
+                                                         : describe(&r, now, reason, sizeof(reason));
+        degraded |= text[0] != 'h';
+        gw_buf_puts(&c, ",\"redis\":");
+        gw_buf_json_cstr(&c, text);
+    }
+    const char *status = unhealthy ? "unhealthy" : degraded ? "degraded" : "healthy";
+    gw_buf_printf(b, "{\"status\":\"%s\",\"timestamp\":\"", status);
+    gw_buf_time_s(b, now);
+    gw_buf_puts(b, "\",\"checks\":{");
+    gw_buf_add(b, c.data, c.len);
+    gw_buf_puts(b, "}}");
+    return unhealthy ? 503 : 200;
+}

@@ -1,0 +1,241 @@
+/*
+ * The aggregated /metrics view: sums every worker slot of the segment and
+ * writes Prometheus text (format 0.0.4) into the views region. Called by the
+ * master's loop a few times a second (master/views.c); workers serve the
+ * latest rendering. Families always carry HELP and TYPE, so dashboards and
+ * alerts see every family from the first scrape.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "master/master.h"
+#include "master/procstat.h"
+#include "master/views.h"
+#include "shm/metrics.h"
+#include "worker/route.h"
+
+static void family(gw_buf_t *b, const char *name, const char *type, const char *help)
+{
+    gw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void status_label(gw_buf_t *b, unsigned idx)
+{
+    int code = gw_met_status_codes[idx];
+    if (code < 10)
+        gw_buf_printf(b, "%dxx", code);
+    else
+        gw_buf_printf(b, "%d", code);
+}
+
+static void render_requests(gw_buf_t *b, const gw_metrics_slot_t *sum)
+{
+    family(b, "api_gateway_requests_total", "counter",
+           "Requests answered, by method, route template and HTTP status.");
+    unsigned neps = gw_router_endpoint_count();
+    for (unsigned e = 0; e < neps; e++)
+        for (unsigned m = 0; m < GW_MET_NMETHODS; m++)
+            for (unsigned s = 0; s < GW_MET_NSTATUS; s++) {
+                uint64_t v = sum->requests[e][m][s];
+                if (v == 0)
+                    continue;
+                gw_buf_printf(b, "api_gateway_requests_total{method=\"%s\",endpoint=\"%s\",status=\"",
+                              gw_met_method_names[m], gw_router_endpoint_name(e));
+                status_label(b, s);
+                gw_buf_printf(b, "\"} %llu\n", (unsigned long long)v);
+            }
+}
+
+/* One histogram series: cumulative buckets, +Inf, sum (seconds), count. */
+static void histogram(gw_buf_t *b, const char *name, const char *labels, const uint64_t *buckets,
+                      uint64_t sum_us)
+{
+    uint64_t cum = 0;
+    for (unsigned i = 0; i < GW_MET_NBUCKETS; i++) {
+        cum += buckets[i];
+        gw_buf_printf(b, "%s_bucket{%s,le=\"%g\"} %llu\n", name, labels, gw_met_bucket_bounds[i],
+                      (unsigned long long)cum);
+    }
+    cum += buckets[GW_MET_NBUCKETS];
+    gw_buf_printf(b, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, labels, (unsigned long long)cum);
+    gw_buf_printf(b, "%s_sum{%s} %.6f\n", name, labels, (double)sum_us / 1e6);
+    gw_buf_printf(b, "%s_count{%s} %llu\n", name, labels, (unsigned long long)cum);
+}
+
+static uint64_t total(const uint64_t *v, size_t n)
+{
+    uint64_t t = 0;
+    for (size_t i = 0; i < n; i++)
+        t += v[i];
+    return t;
+}
+
+static void render_durations(gw_buf_t *b, const gw_metrics_slot_t *sum)
+{
+    family(b, "api_gateway_request_duration_seconds", "histogram",
+           "Time from request arrival to the start of the response, by method and route template.");
+    unsigned neps = gw_router_endpoint_count();
+    for (unsigned e = 0; e < neps; e++)
+        for (unsigned m = 0; m < GW_MET_NMETHODS; m++) {
+            const uint64_t *bk = sum->duration_bucket[e][m];
+            if (total(bk, GW_MET_NBUCKETS + 1) == 0)
+                continue;
+            char labels[160];
+            snprintf(labels, sizeof(labels), "method=\"%s\",endpoint=\"%s\"", gw_met_method_names[m],
+                     gw_router_endpoint_name(e));
+            histogram(b, "api_gateway_request_duration_seconds", labels, bk, sum->duration_sum_us[e][m]);
+        }
+}
+
+static void render_backends(gw_buf_t *b, const gw_metrics_slot_t *sum)
+{
+    family(b, "api_gateway_backend_requests_total", "counter",
+           "Backend calls by service and result (gRPC status name, or HTTP_2XX/4XX/5XX for the HTTP proxy).");
+    for (unsigned s = 0; s < GW_SVC_COUNT; s++)
+        for (unsigned c = 0; c < GW_MET_NCODES; c++)
+            if (sum->backend_requests[s][c] != 0)
+                gw_buf_printf(b, "api_gateway_backend_requests_total{service=\"%s\",code=\"%s\"} %llu\n",
+                              gw_service_names[s], gw_met_code_names[c],
+                              (unsigned long long)sum->backend_requests[s][c]);
+    family(b, "api_gateway_backend_duration_seconds", "histogram", "Backend call latency by service.");
+    for (unsigned s = 0; s < GW_SVC_COUNT; s++) {
+        if (total(sum->backend_bucket[s], GW_MET_NBUCKETS + 1) == 0)
+            continue;
+        char labels[64];
+        snprintf(labels, sizeof(labels), "service=\"%s\"", gw_service_names[s]);
+        histogram(b, "api_gateway_backend_duration_seconds", labels, sum->backend_bucket[s],
+                  sum->backend_sum_us[s]);
+    }
+}
+
+static void counter(gw_buf_t *b, const char *name, const char *help, uint64_t v)
+{
+    family(b, name, "counter", help);
+    gw_buf_printf(b, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void render_counters(gw_buf_t *b, const gw_metrics_slot_t *sum)
+{
+    const uint64_t *c = sum->counters;
+    family(b, "api_gateway_rate_limit_requests_total", "counter", "Rate-limit decisions by result.");
+    gw_buf_printf(b, "api_gateway_rate_limit_requests_total{result=\"allowed\"} %llu\n",
+                  (unsigned long long)c[GW_CTR_RATELIMIT_ALLOWED]);
+    gw_buf_printf(b, "api_gateway_rate_limit_requests_total{result=\"limited\"} %llu\n",
+                  (unsigned long long)c[GW_CTR_RATELIMIT_LIMITED]);
+    counter(b, "api_gateway_rate_limit_evictions_total",
+            "Limiter entries evicted because their probe window was full.", c[GW_CTR_RATELIMIT_EVICTIONS]);
+    family(b, "api_gateway_cache_requests_total", "counter", "Response-cache lookups and stores by result.");
+    static const struct {
+        const char *name;
+        gw_counter_t c;
+    } cache[] = {{"hit", GW_CTR_CACHE_HIT},
+                 {"miss", GW_CTR_CACHE_MISS},
+                 {"bypass", GW_CTR_CACHE_BYPASS},
+                 {"error", GW_CTR_CACHE_ERROR},
+                 {"too_large", GW_CTR_CACHE_SKIPPED_SIZE}};
+    for (size_t i = 0; i < sizeof(cache) / sizeof(cache[0]); i++)
+        gw_buf_printf(b, "api_gateway_cache_requests_total{result=\"%s\"} %llu\n", cache[i].name,
+                      (unsigned long long)c[cache[i].c]);
+    counter(b, "api_gateway_redis_errors_total", "Redis commands that failed or timed out.",
+            c[GW_CTR_REDIS_ERRORS]);
+    counter(b, "api_gateway_auth_failures_total", "Requests refused with 401.", c[GW_CTR_AUTH_FAILURES]);
+    counter(b, "api_gateway_circuit_breaker_rejections_total", "Requests failed fast by an open breaker.",
+            c[GW_CTR_BREAKER_REJECTED]);
+    counter(b, "api_gateway_trace_spans_exported_total", "Spans delivered to JAEGER_URL.",
+            c[GW_CTR_TRACE_SPANS_EXPORTED]);
+    counter(b, "api_gateway_trace_spans_dropped_total", "Spans dropped (queue full or export failed).",
+            c[GW_CTR_TRACE_SPANS_DROPPED]);
+    counter(b, "api_gateway_trace_export_errors_total", "Failed span export attempts.",
+            c[GW_CTR_TRACE_EXPORT_ERRORS]);
+}
+
+static void render_process(gw_buf_t *b, const gw_master_t *m)
+{
+    struct {
+        char labels[64];
+        gw_procstat_t ps;
+    } procs[GW_MAX_CHILDREN + 1];
+    size_t n = 0;
+    if (gw_procstat_read(getpid(), &procs[n].ps) == 0)
+        snprintf(procs[n++].labels, sizeof(procs[0].labels), "role=\"master\"");
+    for (size_t i = 0; i < m->nchildren; i++) {
+        const gw_child_t *c = &m->children[i];
+        if (gw_procstat_read(c->pid, &procs[n].ps) == 0)
+            snprintf(procs[n++].labels, sizeof(procs[0].labels), "role=\"worker\",slot=\"%u\"", c->slot);
+    }
+    family(b, "process_cpu_seconds_total", "counter", "User and system CPU time spent, per process.");
+    for (size_t i = 0; i < n; i++)
+        gw_buf_printf(b, "process_cpu_seconds_total{%s} %.2f\n", procs[i].labels, procs[i].ps.cpu_seconds);
+    family(b, "process_resident_memory_bytes", "gauge", "Resident memory size, per process.");
+    for (size_t i = 0; i < n; i++)
+        gw_buf_printf(b, "process_resident_memory_bytes{%s} %llu\n", procs[i].labels,
+                      (unsigned long long)procs[i].ps.rss_bytes);
+    family(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size, per process.");
+    for (size_t i = 0; i < n; i++)
+        gw_buf_printf(b, "process_virtual_memory_bytes{%s} %llu\n", procs[i].labels,
+                      (unsigned long long)procs[i].ps.vsize_bytes);
+    family(b, "process_open_fds", "gauge", "Open file descriptors, per process.");
+    for (size_t i = 0; i < n; i++)
+        gw_buf_printf(b, "process_open_fds{%s} %ld\n", procs[i].labels, procs[i].ps.open_fds);
+    family(b, "process_max_fds", "gauge", "Maximum number of open file descriptors, per process.");
+    for (size_t i = 0; i < n; i++)
+        gw_buf_printf(b, "process_max_fds{%s} %ld\n", procs[i].labels, procs[i].ps.max_fds);
+    family(b, "process_start_time_seconds", "gauge", "Start time since the Unix epoch, per process.");
+    for (size_t i = 0; i < n; i++)
+        gw_buf_printf(b, "process_start_time_seconds{%s} %.2f\n", procs[i].labels,
+                      procs[i].ps.start_time_seconds);
+}
+
+static void render_gateway(gw_buf_t *b, const gw_master_t *m, const gw_metrics_slot_t *sum)
+{
+    const gw_shm_header_t *h = m->shm.hdr;
+    family(b, "api_gateway_active_requests", "gauge", "Requests being processed now, all workers.");
+    gw_buf_printf(b, "api_gateway_active_requests %lld\n", (long long)sum->active_requests);
+    family(b, "api_gateway_workers", "gauge", "Worker processes by state.");
+    static const char *states[] = {NULL, "starting", "ready", "draining"};
+    size_t counts[4] = {0};
+    for (size_t i = 0; i < m->nchildren; i++)
+        counts[CMM_LOAD_SHARED(gw_shm_worker(&m->shm, m->children[i].slot)->state) & 3]++;
+    for (int s = 1; s < 4; s++)
+        gw_buf_printf(b, "api_gateway_workers{state=\"%s\"} %zu\n", states[s], counts[s]);
+    counter(b, "api_gateway_worker_restarts_total", "Workers restarted after a crash.",
+            uatomic_read(&h->worker_restarts_total));
+    counter(b, "api_gateway_reloads_total", "Successful configuration reloads (SIGHUP).",
+            uatomic_read(&h->reloads_total));
+    counter(b, "api_gateway_reload_failures_total",
+            "Reloads refused (invalid configuration or workers failing).",
+            uatomic_read(&h->reload_failures_total));
+    family(b, "api_gateway_shm_bytes", "gauge", "Shared segment size by region.");
+    for (int r = 0; r < GW_SHM_NREGIONS; r++)
+        gw_buf_printf(b, "api_gateway_shm_bytes{kind=\"%s\"} %llu\n", gw_shm_region_names[r],
+                      (unsigned long long)h->regions[r].size);
+    gw_buf_printf(b, "api_gateway_shm_bytes{kind=\"total\"} %llu\n", (unsigned long long)h->total_size);
+}
+
+/* Sum every slot into `out` word by word: the slot is an array of 64-bit
+ * words (the static assert keeps it that way). */
+static void sum_slots(const gw_shm_t *shm, gw_metrics_slot_t *out)
+{
+    _Static_assert(sizeof(gw_metrics_slot_t) % 8 == 0, "metric slots are arrays of 64-bit words");
+    uint64_t *dst = (uint64_t *)out;
+    size_t nwords = sizeof(*out) / 8;
+    memset(out, 0, sizeof(*out));
+    for (unsigned s = 0; s < shm->hdr->nslots; s++) {
+        const uint64_t *src = (const uint64_t *)gw_shm_metrics(shm, s);
+        for (size_t i = 0; i < nwords; i++)
+            dst[i] += CMM_LOAD_SHARED(src[i]);
+    }
+}
+
+void gw_views_render_metrics(gw_master_t *m, gw_buf_t *b, gw_metrics_slot_t *sum)
+{
+    sum_slots(&m->shm, sum);
+    render_requests(b, sum);
+    render_durations(b, sum);
+    render_gateway(b, m, sum);
+    render_counters(b, sum);
+    render_backends(b, sum);
+    render_process(b, m);
+}

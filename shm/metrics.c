@@ -1,0 +1,105 @@
+/*
+ * Label tables and single-writer observation helpers for the per-worker
+ * metric slots (layout in shm/metrics.h). Workers call the observe functions
+ * on the request path; the master's view renderer uses the label tables.
+ */
+#include "shm/metrics.h"
+
+#include <string.h>
+
+const int gw_met_status_codes[GW_MET_NSTATUS] = {
+    200, 201, 202, 204, 206, 301, 302, 304, 400, 401, 403, 404, 405, 408, 409, 411, 413,
+    414, 415, 422, 429, 431, 499, 500, 501, 502, 503, 504, 2,   3,   4,   5, /* unlisted codes, by class */
+};
+
+const char *const gw_met_method_names[GW_MET_NMETHODS] = {"GET",    "HEAD",  "POST",    "PUT",
+                                                          "DELETE", "PATCH", "OPTIONS", "OTHER"};
+
+const double gw_met_bucket_bounds[GW_MET_NBUCKETS] = {.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
+
+const char *const gw_met_code_names[GW_MET_NCODES] = {
+    "OK",        "CANCELLED",       "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS",  "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED",   "OUT_OF_RANGE",    "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+    "DATA_LOSS", "UNAUTHENTICATED", "HTTP_2XX",          "HTTP_4XX",           "HTTP_5XX",
+};
+
+unsigned gw_met_status_index(int status)
+{
+    /* The listed part of the table is sorted: binary search it. */
+    unsigned lo = 0, hi = GW_MET_NLISTED;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (gw_met_status_codes[mid] < status)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < GW_MET_NLISTED && gw_met_status_codes[lo] == status)
+        return lo;
+    int cls = status / 100;
+    if (cls < 2)
+        cls = 2;
+    if (cls > 5)
+        cls = 5;
+    return GW_MET_NLISTED + (unsigned)(cls - 2);
+}
+
+gw_method_t gw_met_method_index(const char *m, size_t len)
+{
+    switch (len) {
+    case 3:
+        if (memcmp(m, "GET", 3) == 0)
+            return GW_METHOD_GET;
+        if (memcmp(m, "PUT", 3) == 0)
+            return GW_METHOD_PUT;
+        break;
+    case 4:
+        if (memcmp(m, "POST", 4) == 0)
+            return GW_METHOD_POST;
+        if (memcmp(m, "HEAD", 4) == 0)
+            return GW_METHOD_HEAD;
+        break;
+    case 5:
+        if (memcmp(m, "PATCH", 5) == 0)
+            return GW_METHOD_PATCH;
+        break;
+    case 6:
+        if (memcmp(m, "DELETE", 6) == 0)
+            return GW_METHOD_DELETE;
+        break;
+    case 7:
+        if (memcmp(m, "OPTIONS", 7) == 0)
+            return GW_METHOD_OPTIONS;
+        break;
+    }
+    return GW_METHOD_OTHER;
+}
+
+unsigned gw_met_bucket_index(uint64_t micros)
+{
+    double s = (double)micros / 1e6;
+    unsigned i = 0;
+    while (i < GW_MET_NBUCKETS && s > gw_met_bucket_bounds[i])
+        i++;
+    return i;
+}
+
+void gw_met_observe_request(gw_metrics_slot_t *slot, unsigned endpoint, gw_method_t method, int status,
+                            uint64_t micros)
+{
+    if (endpoint >= GW_MET_MAX_ENDPOINTS)
+        return;
+    gw_met_add(&slot->requests[endpoint][method][gw_met_status_index(status)], 1);
+    gw_met_add(&slot->duration_bucket[endpoint][method][gw_met_bucket_index(micros)], 1);
+    gw_met_add(&slot->duration_sum_us[endpoint][method], micros);
+}
+
+void gw_met_observe_backend(gw_metrics_slot_t *slot, unsigned service, unsigned code, uint64_t micros)
+{
+    if (service >= GW_MET_MAX_SERVICES || code >= GW_MET_NCODES)
+        return;
+    gw_met_add(&slot->backend_requests[service][code], 1);
+    gw_met_add(&slot->backend_bucket[service][gw_met_bucket_index(micros)], 1);
+    gw_met_add(&slot->backend_sum_us[service], micros);
+}

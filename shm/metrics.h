@@ -1,0 +1,107 @@
+/*
+ * Metric slots in the shared segment: one padded slot per worker record, with
+ * exactly one writer (the worker holding the record), summed by readers (the
+ * master's /metrics view, /debug endpoints, tests).
+ *
+ * Writers bump plain 64-bit words with CMM_STORE_SHARED (no lock prefix:
+ * nobody else writes the slot); readers use CMM_LOAD_SHARED. Aligned 64-bit
+ * stores are never torn on x86-64/arm64, so a worker killed at any
+ * instruction loses at most the increment it was making. Slots outlive their
+ * writers: a respawned worker continues the counts of the slot it takes over,
+ * so sums never go backwards. Gauges (active requests) are zeroed by the
+ * master when it reaps the slot's dead owner.
+ */
+#ifndef GW_SHM_METRICS_H
+#define GW_SHM_METRICS_H
+
+#include <stdint.h>
+#include <urcu/system.h>
+
+#define GW_MET_MAX_ENDPOINTS 48 /* route templates + built-ins + "unmatched" */
+#define GW_MET_NMETHODS      8
+#define GW_MET_NLISTED       28 /* exact status codes; then 4 class buckets 2xx..5xx */
+#define GW_MET_NSTATUS       32
+#define GW_MET_NBUCKETS      11 /* .005 … 10 s; index GW_MET_NBUCKETS is +Inf */
+#define GW_MET_MAX_SERVICES  8
+#define GW_MET_NCODES        20 /* gRPC codes 0..16, then transport / HTTP 5xx / HTTP other */
+
+typedef enum {
+    GW_METHOD_GET = 0,
+    GW_METHOD_HEAD,
+    GW_METHOD_POST,
+    GW_METHOD_PUT,
+    GW_METHOD_DELETE,
+    GW_METHOD_PATCH,
+    GW_METHOD_OPTIONS,
+    GW_METHOD_OTHER,
+} gw_method_t;
+
+/* Backend result codes beyond the 17 gRPC status codes (HTTP proxy results). */
+#define GW_CODE_HTTP_2XX 17
+#define GW_CODE_HTTP_4XX 18
+#define GW_CODE_HTTP_5XX 19
+
+/* Miscellaneous counters and gauges; later features append here (the layout
+ * version in segment.h changes when this enum does). */
+typedef enum {
+    GW_CTR_RATELIMIT_ALLOWED = 0,
+    GW_CTR_RATELIMIT_LIMITED,
+    GW_CTR_RATELIMIT_EVICTIONS,
+    GW_CTR_CACHE_HIT,
+    GW_CTR_CACHE_MISS,
+    GW_CTR_CACHE_BYPASS,
+    GW_CTR_CACHE_ERROR,
+    GW_CTR_CACHE_SKIPPED_SIZE,
+    GW_CTR_REDIS_ERRORS,
+    GW_CTR_AUTH_FAILURES,
+    GW_CTR_TRACE_SPANS_EXPORTED,
+    GW_CTR_TRACE_SPANS_DROPPED,
+    GW_CTR_TRACE_EXPORT_ERRORS,
+    GW_CTR_LOG_LINES_DROPPED,
+    GW_CTR_BREAKER_REJECTED,
+    GW_CTR_MAX = 32
+} gw_counter_t;
+
+typedef struct {
+    uint64_t requests[GW_MET_MAX_ENDPOINTS][GW_MET_NMETHODS][GW_MET_NSTATUS];
+    uint64_t duration_bucket[GW_MET_MAX_ENDPOINTS][GW_MET_NMETHODS][GW_MET_NBUCKETS + 1]; /* not cumulative */
+    uint64_t duration_sum_us[GW_MET_MAX_ENDPOINTS][GW_MET_NMETHODS];
+    uint64_t backend_requests[GW_MET_MAX_SERVICES][GW_MET_NCODES];
+    uint64_t backend_bucket[GW_MET_MAX_SERVICES][GW_MET_NBUCKETS + 1];
+    uint64_t backend_sum_us[GW_MET_MAX_SERVICES];
+    uint64_t counters[GW_CTR_MAX];
+    int64_t active_requests; /* gauge */
+} __attribute__((aligned(128))) gw_metrics_slot_t;
+
+/* index → HTTP status; the last four entries are classes 2..5 ("2xx"…"5xx") */
+extern const int gw_met_status_codes[GW_MET_NSTATUS];
+extern const char *const gw_met_method_names[GW_MET_NMETHODS];
+extern const double gw_met_bucket_bounds[GW_MET_NBUCKETS];
+extern const char *const gw_met_code_names[GW_MET_NCODES];
+
+/* Index of an HTTP status in gw_met_status_codes (unlisted codes → their class). */
+unsigned gw_met_status_index(int status);
+gw_method_t gw_met_method_index(const char *method, size_t len);
+unsigned gw_met_bucket_index(uint64_t micros);
+
+/* Single-writer increments: only the slot's owner calls these. */
+static inline void gw_met_add(uint64_t *word, uint64_t n)
+{
+    CMM_STORE_SHARED(*word, CMM_LOAD_SHARED(*word) + n);
+}
+
+static inline void gw_met_gauge_add(int64_t *word, int64_t n)
+{
+    CMM_STORE_SHARED(*word, CMM_LOAD_SHARED(*word) + n);
+}
+
+void gw_met_observe_request(gw_metrics_slot_t *slot, unsigned endpoint, gw_method_t method, int status,
+                            uint64_t micros);
+void gw_met_observe_backend(gw_metrics_slot_t *slot, unsigned service, unsigned code, uint64_t micros);
+
+static inline void gw_met_count(gw_metrics_slot_t *slot, gw_counter_t c)
+{
+    gw_met_add(&slot->counters[c], 1);
+}
+
+#endif

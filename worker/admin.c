@@ -1,0 +1,116 @@
+/*
+ * Admin endpoints (only from ADMIN_ALLOW, enforced by the admit stage):
+ * /debug/workers and /debug/shm, rendered by the worker from the segment.
+ */
+#include <string.h>
+
+#include "master/procstat.h"
+#include "shm/health.h"
+#include "shm/qsbr.h"
+#include "shm/view.h"
+#include "worker/buf.h"
+#include "worker/builtin.h"
+#include "worker/request.h"
+#include "worker/respond.h"
+
+static const char *state_name(uint64_t s)
+{
+    switch (s) {
+    case GW_WORKER_STARTING:
+        return "starting";
+    case GW_WORKER_READY:
+        return "ready";
+    case GW_WORKER_DRAINING:
+        return "draining";
+    default:
+        return "free";
+    }
+}
+
+static void send_buf(gw_request_t *r, gw_buf_t *b)
+{
+    if (b->truncated)
+        gw_respond_error(r, 500, NULL, "out of memory");
+    else
+        gw_respond_json(r, 200, b->data, b->len);
+    gw_buf_free(b);
+}
+
+int gw_admin_workers(gw_request_t *r)
+{
+    const gw_shm_t *shm = r->w->shm;
+    uint64_t now_wall = gw_wall_ms(), now = gw_now_ms();
+    gw_buf_t b;
+    gw_buf_init(&b, 2048);
+    gw_buf_printf(&b, "{\"generation\":%llu,\"master_pid\":%llu,\"workers\":[",
+                  (unsigned long long)shm->hdr->generation, (unsigned long long)shm->hdr->master_pid);
+    bool first = true;
+    for (unsigned i = 0; i < shm->hdr->nslots; i++) {
+        gw_shm_worker_t *w = gw_shm_worker(shm, i);
+        uint64_t state = CMM_LOAD_SHARED(w->state);
+        if (state == GW_WORKER_FREE)
+            continue;
+        uint64_t pid = CMM_LOAD_SHARED(w->pid);
+        gw_procstat_t ps = {0};
+        gw_procstat_read((pid_t)pid, &ps);
+        uint64_t hb = CMM_LOAD_SHARED(w->heartbeat_ms);
+        gw_buf_printf(&b,
+                      "%s{\"slot\":%u,\"pid\":%llu,\"generation\":%llu,\"index\":%llu,\"state\":\"%s\","
+                      "\"uptime_s\":%.1f,\"requests\":%llu,\"connections\":%llu,\"heartbeat_age_ms\":%llu,"
+                      "\"rss_bytes\":%llu,\"cpu_seconds\":%.2f,\"restarts\":%llu,\"self\":%s}",
+                      first ? "" : ",", i, (unsigned long long)pid, (unsigned long long)w->generation,
+                      (unsigned long long)w->index, state_name(state),
+                      (double)(now_wall - CMM_LOAD_SHARED(w->started_ms)) / 1000.0,
+                      (unsigned long long)CMM_LOAD_SHARED(w->requests),
+                      (unsigned long long)CMM_LOAD_SHARED(w->connections),
+                      (unsigned long long)(now > hb ? now - hb : 0), (unsigned long long)ps.rss_bytes,
+                      ps.cpu_seconds, (unsigned long long)CMM_LOAD_SHARED(w->restarts),
+                      i == r->w->slot ? "true" : "false");
+        first = false;
+    }
+    gw_buf_puts(&b, "]}");
+    send_buf(r, &b);
+    return 0;
+}
+
+int gw_admin_shm(gw_request_t *r)
+{
+    const gw_shm_t *shm = r->w->shm;
+    const gw_shm_header_t *h = shm->hdr;
+    gw_buf_t b;
+    gw_buf_init(&b, 2048);
+    gw_buf_printf(&b, "{\"layout_version\":%u,\"total_bytes\":%llu,\"slots\":%u,\"regions\":{",
+                  h->layout_version, (unsigned long long)h->total_size, h->nslots);
+    for (int i = 0; i < GW_SHM_NREGIONS; i++)
+        gw_buf_printf(&b, "%s\"%s\":{\"offset\":%llu,\"bytes\":%llu}", i ? "," : "", gw_shm_region_names[i],
+                      (unsigned long long)h->regions[i].offset, (unsigned long long)h->regions[i].size);
+    gw_buf_printf(&b, "},\"qsbr\":{\"epoch\":%llu,\"workers\":[",
+                  (unsigned long long)uatomic_read(&shm->hdr->qsbr_epoch));
+    bool first = true;
+    for (unsigned i = 0; i < h->nslots; i++) {
+        gw_shm_worker_t *w = gw_shm_worker(shm, i);
+        if (CMM_LOAD_SHARED(w->state) == GW_WORKER_FREE)
+            continue;
+        gw_buf_printf(&b, "%s{\"slot\":%u,\"pid\":%llu,\"qs_epoch\":%llu}", first ? "" : ",", i,
+                      (unsigned long long)CMM_LOAD_SHARED(w->pid),
+                      (unsigned long long)CMM_LOAD_SHARED(w->qs_epoch));
+        first = false;
+    }
+    gw_buf_printf(&b, "]},\"views\":{\"metrics_bytes\":%zu,\"health_bytes\":%zu}",
+                  gw_view_length(shm, GW_VIEW_METRICS), gw_view_length(shm, GW_VIEW_HEALTH));
+    gw_buf_printf(&b, ",\"sweeps_total\":%llu,\"swept_total\":%llu}", (unsigned long long)h->sweeps_total,
+                  (unsigned long long)h->swept_total);
+    send_buf(r, &b);
+    return 0;
+}
+
+int gw_admin_breakers(gw_request_t *r)
+{
+    gw_respond_error(r, 501, NULL, "circuit breakers are not available in this build");
+    return 0;
+}
+
+int gw_admin_breaker_reset(gw_request_t *r)
+{
+    return gw_admin_breakers(r);
+}

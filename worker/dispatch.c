@@ -1,0 +1,20 @@
+/*
+ * The last pipeline stage: hand the request to what serves its route — a
+ * built-in handler, a gRPC backend call, or the notification HTTP proxy.
+ */
+#include "worker/respond.h"
+#include "worker/stages.h"
+
+gw_stage_result_t gw_stage_dispatch(gw_request_t *r)
+{
+    const gw_route_t *route = r->match.route;
+    switch (route->kind) {
+    case GW_ROUTE_BUILTIN:
+        return route->handler(r) == 0 ? GW_DONE : GW_ASYNC;
+    case GW_ROUTE_GRPC:
+    case GW_ROUTE_PROXY:
+        break;
+    }
+    gw_respond_error(r, 501, NULL, "backend routes are not available in this build");
+    return GW_DONE;
+}

@@ -1,0 +1,151 @@
+/*
+ * Correlation ids, UUIDs and client addresses (see worker/ident.h).
+ * The PRNG state is per process and seeded lazily from getrandom(), so each
+ * forked worker gets its own stream.
+ */
+#include "worker/ident.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+static uint64_t rng[4];
+static pid_t rng_pid;
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+uint64_t gw_random64(void)
+{
+    if (rng_pid != getpid()) {
+        if (getrandom(rng, sizeof(rng), 0) != (ssize_t)sizeof(rng))
+            rng[0] = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL ^ gw_now_us(); /* never all zero */
+        rng[1] |= 1;
+        rng_pid = getpid();
+    }
+    uint64_t result = rotl(rng[1] * 5, 7) * 9, t = rng[1] << 17;
+    rng[2] ^= rng[0];
+    rng[3] ^= rng[1];
+    rng[1] ^= rng[2];
+    rng[0] ^= rng[3];
+    rng[2] ^= t;
+    rng[3] = rotl(rng[3], 45);
+    return result;
+}
+
+void gw_uuid4(char out[36])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t b[16];
+    uint64_t a = gw_random64(), c = gw_random64();
+    memcpy(b, &a, 8);
+    memcpy(b + 8, &c, 8);
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+}
+
+/* A client-supplied id is echoed into headers and logs: accept only a
+ * bounded, harmless alphabet. */
+static bool valid_correlation(const h2o_iovec_t *v)
+{
+    if (v->len == 0 || v->len > 128)
+        return false;
+    for (size_t i = 0; i < v->len; i++) {
+        char c = v->base[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                  c == '_' || c == '.' || c == ':';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+void gw_ident_correlation(gw_request_t *r)
+{
+    const h2o_iovec_t *v = gw_request_header(r, H2O_STRLIT("x-correlation-id"));
+    if (v == NULL)
+        v = gw_request_header(r, H2O_STRLIT("x-request-id"));
+    if (v != NULL && valid_correlation(v)) {
+        r->correlation_id = *v;
+        return;
+    }
+    char *id = h2o_mem_alloc_pool(&r->req->pool, 36);
+    gw_uuid4(id);
+    r->correlation_id = h2o_iovec_init(id, 36);
+}
+
+static void set_ip(gw_request_t *r, uint8_t family, const uint8_t addr[16])
+{
+    r->ip_family = family;
+    memcpy(r->ip_bytes, addr, 16);
+    inet_ntop(family, addr, r->ip, sizeof(r->ip));
+}
+
+/* Walk X-Forwarded-For from the right: each hop was appended by the proxy
+ * before it, so the first address that is not a trusted proxy is the client.
+ * Returns false if the header holds nothing usable. */
+static bool from_forwarded_for(gw_request_t *r, const h2o_iovec_t *xff)
+{
+    const gw_cidr_list_t *trusted = &r->w->cfg->trusted_proxies;
+    size_t end = xff->len;
+    uint8_t fam = 0, addr[16], last_fam = 0, last[16];
+    while (end > 0) {
+        size_t start = end;
+        while (start > 0 && xff->base[start - 1] != ',')
+            start--;
+        size_t a = start, b = end;
+        while (a < b && (xff->base[a] == ' ' || xff->base[a] == '\t'))
+            a++;
+        while (b > a && (xff->base[b - 1] == ' ' || xff->base[b - 1] == '\t'))
+            b--;
+        if (gw_ip_parse(xff->base + a, b - a, &fam, addr) != 0)
+            break; /* garbage: trust nothing left of it */
+        memcpy(last, addr, 16);
+        last_fam = fam;
+        if (!gw_cidr_list_match_ip(trusted, fam, addr)) {
+            set_ip(r, fam, addr);
+            return true;
+        }
+        end = start > 0 ? start - 1 : 0;
+    }
+    if (last_fam != 0) { /* every hop was a trusted proxy: the leftmost is the origin */
+        set_ip(r, last_fam, last);
+        return true;
+    }
+    return false;
+}
+
+void gw_ident_client_ip(gw_request_t *r)
+{
+    struct sockaddr_storage ss;
+    socklen_t n = r->req->conn->callbacks->get_peername(r->req->conn, (struct sockaddr *)&ss);
+    uint8_t fam = 0, addr[16] = {0};
+    if (n > 0 && ss.ss_family == AF_INET) {
+        fam = AF_INET;
+        memcpy(addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+    } else if (n > 0 && ss.ss_family == AF_INET6) {
+        char tmp[INET6_ADDRSTRLEN];
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, tmp, sizeof(tmp));
+        gw_ip_parse(tmp, strlen(tmp), &fam, addr); /* unmaps ::ffff:a.b.c.d */
+    }
+    if (fam == 0) {
+        strcpy(r->ip, "unknown");
+        return;
+    }
+    set_ip(r, fam, addr);
+    if (r->w->cfg->trusted_proxies.n == 0 || !gw_cidr_list_match_ip(&r->w->cfg->trusted_proxies, fam, addr))
+        return;
+    const h2o_iovec_t *xff = gw_request_header(r, H2O_STRLIT("x-forwarded-for"));
+    if (xff != NULL)
+        from_forwarded_for(r, xff);
+}

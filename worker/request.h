@@ -1,0 +1,88 @@
+/*
+ * Per-request state and the request pipeline.
+ *
+ * A gw_request_t lives in the h2o request's memory pool (allocated with a
+ * dispose callback), so it is freed with the request. The pipeline runs its
+ * stages in order; a stage either passes (GW_NEXT), answers (GW_DONE), or
+ * starts asynchronous work (GW_ASYNC) whose completion calls
+ * gw_pipeline_resume(). Asynchronous work must hold a gw_pending_t: if the
+ * client disappears first (HTTP/2 reset), the request's dispose callback
+ * clears the pending's request pointer and calls its cancel hook, and the
+ * completion then only cleans up after itself.
+ */
+#ifndef GW_REQUEST_H
+#define GW_REQUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "worker/route.h"
+#include "worker/worker.h"
+
+typedef enum { GW_NEXT = 0, GW_DONE = 1, GW_ASYNC = 2 } gw_stage_result_t;
+
+struct gw_request;
+typedef struct gw_pending {
+    struct gw_request *req;                  /* NULL once the request is gone */
+    void (*cancel)(struct gw_pending *self); /* called when the request goes away first */
+} gw_pending_t;
+
+typedef struct gw_identity {
+    char user_id[128];
+    char tenant_id[128];
+    char jti[128];
+    char roles[16][64];
+    size_t nroles;
+    long long exp;
+    const char *token; /* points into the Authorization header (request pool) */
+    size_t token_len;
+} gw_identity_t;
+
+typedef struct gw_request {
+    h2o_req_t *req;
+    gw_worker_t *w;
+    uint64_t start_us;
+    uint64_t deadline_us; /* start + REQUEST_TIMEOUT */
+
+    gw_method_t method;
+    gw_match_t match;
+    unsigned endpoint;
+    unsigned stage;
+
+    h2o_iovec_t correlation_id;
+    char ip[48]; /* client address as text (X-Forwarded-For when trusted) */
+    uint8_t ip_family;
+    uint8_t ip_bytes[16];
+
+    gw_identity_t *identity; /* set by the auth stage, pool memory */
+    const char *upstream;    /* access log: the backend that served it */
+    const char *cache;       /* access log: HIT / MISS / "" */
+    h2o_iovec_t traceparent; /* forwarded to backends (request pool) */
+
+    int status;    /* set when the response starts */
+    bool finished; /* response started, metrics and log written */
+    gw_pending_t *pending;
+
+    /* Rate-limit outcome, echoed in X-RateLimit-* headers (0 limit = none). */
+    long rl_limit, rl_remaining, rl_reset;
+    /* Per-stage timings for LOG_LEVEL=debug (microseconds). */
+    uint32_t t_auth_us, t_limit_us, t_backend_us;
+} gw_request_t;
+
+/* h2o entry point, registered on the catch-all path. */
+int gw_request_on_req(h2o_handler_t *self, h2o_req_t *req);
+
+/* Continue the pipeline after asynchronous work (on the loop thread). */
+void gw_pipeline_resume(gw_request_t *r);
+
+/* Record status, metrics and the access line; called once per request by the
+ * responders in worker/respond.c just before the response starts. */
+void gw_request_finish(gw_request_t *r, int status);
+
+/* Seconds left before REQUEST_TIMEOUT (may be <= 0). */
+double gw_request_remaining_s(const gw_request_t *r);
+
+/* Look up a request header (lowercase name). */
+const h2o_iovec_t *gw_request_header(const gw_request_t *r, const char *name, size_t len);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * A worker process: one h2o event loop accepting on the listening socket it
+ * inherited from the master, serving the request pipeline, writing its
+ * counters into its slot of the shared segment.
+ *
+ * gw_worker_main() is called by the master right after fork() and never
+ * returns. The process has exactly one gw_worker_t (gw_worker_self()); it is
+ * written only by this process.
+ */
+#ifndef GW_WORKER_H
+#define GW_WORKER_H
+
+#define H2O_USE_LIBUV 0
+#include <h2o.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "master/config.h"
+#include "shm/metrics.h"
+#include "shm/segment.h"
+
+typedef struct gw_worker {
+    const gw_config_t *cfg;
+    gw_shm_t *shm;
+    unsigned slot;
+    gw_shm_worker_t *rec;
+    gw_metrics_slot_t *met;
+    uint64_t generation;
+
+    h2o_globalconf_t h2o_config;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    h2o_socket_t *listener;
+    SSL_CTX *ssl_ctx;
+
+    uint64_t inflight;    /* requests started and not yet finished */
+    uint64_t connections; /* accepted client connections still open */
+    bool draining;
+    uint64_t drain_deadline_ms;
+    uint64_t started_ms;
+
+    /* Feature state, each owned by its module (NULL when the feature is off). */
+    struct gw_backends *backends; /* worker/backend*.c: gRPC channels, proxy */
+    struct gw_redis *redis;       /* worker/redis.c */
+    struct gw_jwt_verifier *jwt;  /* worker/jwt.c */
+} gw_worker_t;
+
+/* Entry point after fork: serve until drained, then exit the process. */
+void gw_worker_main(const gw_config_t *cfg, gw_shm_t *shm, unsigned slot, int listen_fd)
+    __attribute__((noreturn));
+
+gw_worker_t *gw_worker_self(void);
+
+#endif
