@@ -47,7 +47,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TEST_UTIL_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 BACKEND_SRC := $(wildcard tests/backends/*.c)
-BACKEND_BIN := $(BUILD)/bin/demo-backend
+BACKEND_BIN := $(if $(BACKEND_SRC),$(BUILD)/bin/demo-backend)
 
 .PHONY: all deps deps-test deps-bench deps-fuzz run test test-unit test-integration test-asan bench fuzz \
 	format clean check-config

@@ -84,5 +84,5 @@ int gw_master_run(gw_master_t *m)
         }
     }
     gw_logf(GW_LOG_INFO, "api-gateway stopped");
-    return m->started ? 0 : 1;
+    return m->startup_failed ? 1 : 0;
 }

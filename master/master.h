@@ -53,7 +53,8 @@ typedef struct gw_master {
     size_t nchildren;
     gw_respawn_t respawn[GW_MAX_CHILDREN]; /* by worker index, current generation */
 
-    bool started; /* the first generation reported ready */
+    bool started;        /* the first generation reported ready */
+    bool startup_failed; /* a worker of the first generation died starting */
     bool stopping;
     uint64_t stop_deadline_ms;
     uint64_t next_render_ms;

@@ -140,6 +140,7 @@ static void on_child_exit(gw_master_t *m, gw_child_t c, int status)
         return;
     if (!m->started) {
         gw_logf(GW_LOG_ERROR, "worker %d %s during start-up", (int)c.pid, how);
+        m->startup_failed = true;
         gw_supervisor_stop(m, true);
         return;
     }
@@ -248,6 +249,10 @@ void gw_supervisor_stop(gw_master_t *m, bool fast)
         CMM_STORE_SHARED(m->shm.hdr->state, GW_STATE_STOPPING);
         gw_notify_stopping();
         m->stop_deadline_ms = gw_now_ms() + (uint64_t)m->cfg.shutdown_timeout * 1000 + KILL_GRACE_MS;
+        /* Once the workers close their copies too, new connections are
+         * refused instead of waiting in a queue nobody accepts from. */
+        close(m->listen_fd);
+        m->listen_fd = -1;
         gw_logf(GW_LOG_INFO, "stopping: draining %zu workers (up to %ld s)", m->nchildren,
                 m->cfg.shutdown_timeout);
     }

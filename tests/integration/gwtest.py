@@ -1,0 +1,213 @@
+"""Helpers for the integration tests: start the real gateway (and, in later
+tests, the demo backends and Redis) as processes on loopback ports, talk
+HTTP to them, and read /metrics.
+
+Everything here uses the Python standard library only (Debian's python3)."""
+
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GW_BIN = os.environ.get("GW_BIN", os.path.join(ROOT, "bin", "api-gateway"))
+BACKEND_BIN = os.environ.get("GW_BACKEND", os.path.join(ROOT, "build", "bin", "demo-backend"))
+JWT_SECRET = "integration-test-secret"
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(cond, timeout=10.0, interval=0.02, what="condition"):
+    """Poll `cond` until it returns a truthy value; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = cond()
+            if last:
+                return last
+        except (OSError, http.client.HTTPException, ValueError) as e:
+            last = e
+        time.sleep(interval)
+    raise AssertionError("timed out after %.1fs waiting for %s (last: %r)" % (timeout, what, last))
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers}
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return "<Response %d %r>" % (self.status, self.body[:200])
+
+
+def request(port, method, path, body=None, headers=None, host="127.0.0.1", timeout=10, source=None):
+    """One request on a fresh connection."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout,
+                                      source_address=(source, 0) if source else None)
+    try:
+        hdrs = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+            hdrs.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=body, headers=hdrs)
+        r = conn.getresponse()
+        return Response(r.status, r.getheaders(), r.read())
+    finally:
+        conn.close()
+
+
+def parse_metrics(text):
+    """Prometheus text → {(name, ((label, value), ...)): float}."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$', line)
+        if not m:
+            raise ValueError("bad metrics line: %r" % line)
+        labels = tuple(sorted(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or "")))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def metric(metrics, name, **labels):
+    """Sum of the samples of `name` whose labels include `labels`."""
+    total = 0.0
+    for (n, lbls), v in metrics.items():
+        d = dict(lbls)
+        if n == name and all(d.get(k) == str(v2) for k, v2 in labels.items()):
+            total += v
+    return total
+
+
+class Gateway:
+    """The real bin/api-gateway as a child process, on a free port, with its
+    JSON log in a file."""
+
+    def __init__(self, env=None, conf=None, workers=2, port=None, args=None):
+        self.port = port or free_port()
+        self.dir = tempfile.mkdtemp(prefix="gw-test-")
+        self.conf_path = os.path.join(self.dir, "api-gateway.conf")
+        self.log_path = os.path.join(self.dir, "gateway.log")
+        self.env = dict(os.environ)
+        for k in list(self.env):  # keep tests independent of the caller's settings
+            if k.startswith(("API_GATEWAY_", "JWT_", "RATE_LIMIT_", "CB_", "REDIS_", "CACHE_", "TLS_")):
+                del self.env[k]
+        self.env.update({
+            "API_GATEWAY_HOST": "127.0.0.1",
+            "API_GATEWAY_PORT": str(self.port),
+            "WORKERS": str(workers),
+            "SHUTDOWN_TIMEOUT": "5",
+        })
+        self.env.update(env or {})
+        self.workers = workers
+        self.write_conf(conf if conf is not None else {"JWT_SECRET": JWT_SECRET})
+        self.args = args or []
+        self.proc = None
+
+    def write_conf(self, conf):
+        with open(self.conf_path, "w") as f:
+            if isinstance(conf, str):
+                f.write(conf)
+            else:
+                for k, v in conf.items():
+                    f.write("%s=%s\n" % (k, v))
+
+    def start(self, wait=True):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([GW_BIN, "-c", self.conf_path] + self.args, env=self.env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=15):
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError("gateway exited with %s:\n%s" % (self.proc.returncode, self.log_text()))
+            return self.ready_workers() == self.workers
+        wait_for(ready, timeout, what="%d ready workers" % self.workers)
+
+    def workers_info(self):
+        return request(self.port, "GET", "/debug/workers").json()
+
+    def ready_workers(self, generation=None):
+        info = self.workers_info()
+        gen = generation or info["generation"]
+        return sum(1 for w in info["workers"] if w["state"] == "ready" and w["generation"] == gen)
+
+    def get(self, path, **kw):
+        return request(self.port, "GET", path, **kw)
+
+    def req(self, method, path, **kw):
+        return request(self.port, method, path, **kw)
+
+    def metrics(self):
+        r = self.get("/metrics")
+        assert r.status == 200, r
+        return parse_metrics(r.body.decode())
+
+    def metric(self, name, **labels):
+        return metric(self.metrics(), name, **labels)
+
+    def wait_metric(self, name, value, timeout=10, **labels):
+        """Poll /metrics (rendered by the master a few times a second)."""
+        return wait_for(lambda: self.metric(name, **labels) == value, timeout,
+                        what="%s%r == %r" % (name, labels, value))
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def reload(self, timeout=15):
+        """SIGHUP and wait until the new generation serves."""
+        before = self.metric("api_gateway_reloads_total")
+        self.signal(signal.SIGHUP)
+        self.wait_metric("api_gateway_reloads_total", before + 1, timeout=timeout)
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def log_lines(self):
+        out = []
+        for line in self.log_text().splitlines():
+            if line.startswith("{"):
+                out.append(json.loads(line))
+        return out
+
+    def wait_log(self, pattern, timeout=10):
+        return wait_for(lambda: re.search(pattern, self.log_text()), timeout, what="log line %r" % pattern)
+
+    def stop(self, timeout=20):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("gateway did not stop within %ss" % timeout)
+        finally:
+            self.log.close()
+
+
+def run_gateway(args, env, timeout=10):
+    """Run the binary to completion (config checks, start-up failures)."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("JWT_", "API_GATEWAY_"))}
+    full.update(env)
+    return subprocess.run([GW_BIN] + args, env=full, capture_output=True, text=True, timeout=timeout)
