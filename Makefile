@@ -52,6 +52,8 @@ BACKEND_BIN := $(if $(BACKEND_SRC),$(BUILD)/bin/demo-backend)
 .PHONY: all deps deps-test deps-bench deps-fuzz run test test-unit test-integration test-asan bench fuzz \
 	format clean check-config
 .DELETE_ON_ERROR:
+# Generated protobuf-c sources are intermediates: keep them between builds.
+.SECONDARY: $(GEN_C) $(GEN_H)
 
 all: $(BIN)/api-gateway $(BACKEND_BIN)
 
