@@ -49,10 +49,10 @@ static const key_def_t keys[] = {
     {"JWT_ALGORITHM", T_STR, F(jwt_algorithm), "HS256", NOLIM, false},
     {"JWT_PUBLIC_KEY_FILE", T_STR, F(jwt_public_key_file), "", NOLIM, false},
     {"JWT_LEEWAY", T_LONG, F(jwt_leeway), "0", 0, 86400, false},
-    {"RATE_LIMIT_RPS", T_DOUBLE, F(rate_limit_rps), "100", 0.001, 1e9, false},
-    {"RATE_LIMIT_BURST", T_LONG, F(rate_limit_burst), "200", 1, 1000000000, false},
-    {"RATE_LIMIT_TENANT_RPS", T_DOUBLE, F(rate_limit_tenant_rps), "0", 0, 1e9, false},
-    {"RATE_LIMIT_TENANT_BURST", T_LONG, F(rate_limit_tenant_burst), "0", 0, 1000000000, false},
+    {"RATE_LIMIT_RPS", T_DOUBLE, F(rate_limit_rps), "100", 0.001, 1e6, false},
+    {"RATE_LIMIT_BURST", T_LONG, F(rate_limit_burst), "200", 1, 1000000, false},
+    {"RATE_LIMIT_TENANT_RPS", T_DOUBLE, F(rate_limit_tenant_rps), "0", 0, 1e6, false},
+    {"RATE_LIMIT_TENANT_BURST", T_LONG, F(rate_limit_tenant_burst), "0", 0, 1000000, false},
     {"RATE_LIMIT_TABLE_SIZE", T_LONG, F(rate_limit_table_size), "262144", 1024, 1 << 26, false},
     {"RATE_LIMIT_CLEANUP_INTERVAL", T_LONG, F(rate_limit_cleanup_interval), "600", 1, 86400, false},
     {"RATE_LIMIT_IDLE_TIMEOUT", T_LONG, F(rate_limit_idle_timeout), "600", 1, 86400 * 7, false},
@@ -387,6 +387,9 @@ static int validate(gw_config_t *cfg, char *err, size_t errlen)
         return fail(err, errlen, "JAEGER_URL: required when ENABLE_TRACING=true");
     if (cfg->rate_limit_tenant_rps > 0 && cfg->rate_limit_tenant_burst == 0)
         cfg->rate_limit_tenant_burst = (long)ceil(cfg->rate_limit_tenant_rps);
+    if (cfg->rate_limit_tenants_file[0] != '\0' &&
+        gw_tenant_limits_load(cfg->rate_limit_tenants_file, &cfg->tenant_limits, err, errlen) != 0)
+        return -1;
     return 0;
 }
 
@@ -429,6 +432,7 @@ void gw_config_free(gw_config_t *cfg)
             gw_cidr_list_free((gw_cidr_list_t *)p);
         }
     }
+    gw_tenant_limits_free(&cfg->tenant_limits);
     free(cfg->file);
     cfg->file = NULL;
 }

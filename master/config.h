@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "master/cidr.h"
+#include "master/tenant_limits.h"
 
 #define GW_CONFIG_ERR_MAX 512
 
@@ -48,6 +49,7 @@ typedef struct gw_config {
     long rate_limit_cleanup_interval;
     long rate_limit_idle_timeout;
     char *rate_limit_tenants_file;
+    gw_tenant_limits_t tenant_limits; /* parsed RATE_LIMIT_TENANTS_FILE */
     gw_cidr_list_t trusted_proxies;
     gw_cidr_list_t admin_allow;
 

@@ -97,6 +97,7 @@ int main(int argc, char **argv)
     };
     if (gw_shm_create(&m.shm, &params) != 0)
         fatal("cannot create the shared segment (mmap failed)");
+    gw_sweep_init_regions(&m.shm, &m.cfg);
     gw_logf(GW_LOG_INFO, "api-gateway %s starting: %ld workers, listening on %s:%ld, segment %zu bytes",
             GW_VERSION, workers, m.cfg.host, m.cfg.port, m.shm.size);
     return gw_master_run(&m);

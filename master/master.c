@@ -12,6 +12,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "master/sweep.h"
 #include "worker/log.h"
 
 #define TICK_MS            50
@@ -82,6 +83,7 @@ int gw_master_run(gw_master_t *m)
             gw_views_render(m);
             m->next_render_ms = now + RENDER_INTERVAL_MS;
         }
+        gw_sweep_tick(m, now);
     }
     gw_logf(GW_LOG_INFO, "api-gateway stopped");
     return m->startup_failed ? 1 : 0;

@@ -1,15 +1,135 @@
 /*
- * Sizing of the limiter and breaker regions (see master/sweep.h).
+ * Limiter region set-up and the cleanup sweep (see master/sweep.h).
+ *
+ * Every RATE_LIMIT_CLEANUP_INTERVAL seconds: entries idle for
+ * RATE_LIMIT_IDLE_TIMEOUT are retired (workers can still resurrect them), a
+ * grace period starts (shm/qsbr.h), and once every live worker has passed a
+ * quiescent point the retired entries are freed for reuse. The master polls
+ * the grace period from its loop, so a stuck worker delays the sweep (with a
+ * warning naming it) but never the master. The table's memory is fixed: the
+ * sweep only decides which slots are free, and a full table evicts instead.
  */
 #include "master/sweep.h"
 
+#include <stdlib.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "master/master.h"
+#include "shm/breaker.h"
+#include "shm/limiter.h"
+#include "shm/qsbr.h"
+#include "worker/log.h"
+
+#define STATS_INTERVAL_MS 2000
+#define GRACE_WARN_MS     10000
+
+typedef struct gw_sweep {
+    bool waiting; /* retired entries are waiting for a grace period */
+    uint64_t target;
+    uint64_t next_ms;
+    uint64_t started_ms;
+    uint64_t retired;
+    bool warned;
+    uint64_t next_stats_ms;
+    uint64_t active;
+} gw_sweep_t;
+
 size_t gw_sweep_limiter_bytes(const gw_config_t *cfg)
 {
-    (void)cfg;
-    return 0;
+    return gw_limiter_region_size((uint32_t)cfg->rate_limit_table_size);
 }
 
 size_t gw_sweep_breaker_bytes(void)
 {
-    return 0;
+    return gw_breaker_region_size();
+}
+
+void gw_sweep_init_regions(gw_shm_t *shm, const gw_config_t *cfg)
+{
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+        seed = gw_now_us() ^ ((uint64_t)getpid() << 32);
+    gw_limiter_init(gw_shm_region(shm, GW_SHM_REGION_LIMITER), (uint32_t)cfg->rate_limit_table_size, seed);
+}
+
+static gw_sweep_t *state(gw_master_t *m)
+{
+    if (m->sweep == NULL) {
+        m->sweep = calloc(1, sizeof(gw_sweep_t));
+        if (m->sweep != NULL)
+            m->sweep->next_ms = gw_now_ms() + (uint64_t)m->cfg.rate_limit_cleanup_interval * 1000;
+    }
+    return m->sweep;
+}
+
+static void start_sweep(gw_master_t *m, gw_sweep_t *s, uint64_t now)
+{
+    void *table = gw_shm_region(&m->shm, GW_SHM_REGION_LIMITER);
+    s->started_ms = now;
+    s->retired =
+        gw_limiter_sweep_retire(table, gw_now_us(), (uint64_t)m->cfg.rate_limit_idle_timeout * 1000000);
+    s->warned = false;
+    if (s->retired == 0) {
+        uatomic_inc(&m->shm.hdr->sweeps_total);
+        gw_logf(GW_LOG_INFO, "rate limiter sweep: no entry idle for %ld s", m->cfg.rate_limit_idle_timeout);
+        s->next_ms = now + (uint64_t)m->cfg.rate_limit_cleanup_interval * 1000;
+        return;
+    }
+    s->target = gw_qsbr_begin(&m->shm);
+    s->waiting = true;
+}
+
+static void finish_sweep(gw_master_t *m, gw_sweep_t *s, uint64_t now)
+{
+    void *table = gw_shm_region(&m->shm, GW_SHM_REGION_LIMITER);
+    size_t freed = gw_limiter_sweep_free(table);
+    gw_limiter_stats_t st;
+    gw_limiter_stats(table, &st);
+    s->active = st.used;
+    s->waiting = false;
+    uatomic_inc(&m->shm.hdr->sweeps_total);
+    uatomic_add(&m->shm.hdr->swept_total, freed);
+    gw_log_line_t l;
+    gw_log_begin(&l, GW_LOG_INFO, "rate limiter sweep");
+    gw_log_int(&l, "retired", (int64_t)s->retired);
+    gw_log_int(&l, "freed", (int64_t)freed);
+    gw_log_int(&l, "resurrected", (int64_t)(s->retired > freed ? s->retired - freed : 0));
+    gw_log_int(&l, "active", (int64_t)st.used);
+    gw_log_int(&l, "capacity", (int64_t)st.capacity);
+    gw_log_int(&l, "took_ms", (int64_t)(now - s->started_ms));
+    gw_log_end(&l);
+    s->next_ms = now + (uint64_t)m->cfg.rate_limit_cleanup_interval * 1000;
+}
+
+void gw_sweep_tick(gw_master_t *m, uint64_t now)
+{
+    gw_sweep_t *s = state(m);
+    if (s == NULL || m->stopping)
+        return;
+    if (now >= s->next_stats_ms) {
+        gw_limiter_stats_t st;
+        gw_limiter_stats(gw_shm_region(&m->shm, GW_SHM_REGION_LIMITER), &st);
+        s->active = st.used;
+        s->next_stats_ms = now + STATS_INTERVAL_MS;
+    }
+    if (!s->waiting) {
+        if (now >= s->next_ms)
+            start_sweep(m, s, now);
+        return;
+    }
+    int blocker = -1;
+    if (gw_qsbr_poll(&m->shm, s->target, &blocker)) {
+        finish_sweep(m, s, now);
+    } else if (!s->warned && now - s->started_ms > GRACE_WARN_MS) {
+        s->warned = true;
+        gw_logf(GW_LOG_WARN,
+                "rate limiter sweep waiting for worker slot %d (pid %llu) to pass a quiescent point", blocker,
+                (unsigned long long)gw_shm_worker(&m->shm, (unsigned)blocker)->pid);
+    }
+}
+
+uint64_t gw_sweep_active_limiters(const gw_master_t *m)
+{
+    return m->sweep ? m->sweep->active : 0;
 }

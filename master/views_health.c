@@ -10,8 +10,6 @@
 #include "shm/health.h"
 #include "worker/route.h"
 
-#define GW_HEALTH_REDIS GW_SVC_COUNT /* the slot after the backends */
-
 /* Results older than this are stale: the probing worker is gone or stuck. */
 #define STALE_MS 30000
 

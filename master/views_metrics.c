@@ -12,6 +12,9 @@
 
 #include "master/master.h"
 #include "master/procstat.h"
+#include "master/sweep.h"
+#include "shm/breaker.h"
+#include "shm/limiter.h"
 #include "master/views.h"
 #include "shm/metrics.h"
 #include "worker/route.h"
@@ -151,6 +154,28 @@ static void render_counters(gw_buf_t *b, const gw_metrics_slot_t *sum)
             c[GW_CTR_TRACE_EXPORT_ERRORS]);
 }
 
+static void render_limits_breakers(gw_buf_t *b, const gw_master_t *m)
+{
+    family(b, "api_gateway_rate_limit_active_limiters", "gauge",
+           "Limiter entries in use (clients and tenants seen recently).");
+    gw_buf_printf(b, "api_gateway_rate_limit_active_limiters %llu\n",
+                  (unsigned long long)gw_sweep_active_limiters(m));
+    family(b, "api_gateway_rate_limit_table_capacity", "gauge",
+           "Limiter table size (RATE_LIMIT_TABLE_SIZE).");
+    gw_buf_printf(b, "api_gateway_rate_limit_table_capacity %ld\n", m->cfg.rate_limit_table_size);
+    counter(b, "api_gateway_rate_limit_sweeps_total", "Cleanup sweeps of the limiter table.",
+            uatomic_read(&m->shm.hdr->sweeps_total));
+    counter(b, "api_gateway_rate_limit_swept_total", "Idle limiter entries freed by the sweep.",
+            uatomic_read(&m->shm.hdr->swept_total));
+    family(b, "api_gateway_circuit_breaker_state", "gauge",
+           "Circuit breaker state per backend: 0 closed, 1 open, 2 half-open.");
+    const void *region = gw_shm_region(&m->shm, GW_SHM_REGION_BREAKER);
+    uint64_t now = gw_now_ms();
+    for (unsigned s = 0; s < GW_SVC_COUNT; s++)
+        gw_buf_printf(b, "api_gateway_circuit_breaker_state{service=\"%s\"} %d\n", gw_service_names[s],
+                      (int)gw_breaker_state(region, s, now));
+}
+
 static void render_process(gw_buf_t *b, const gw_master_t *m)
 {
     struct {
@@ -237,5 +262,6 @@ void gw_views_render_metrics(gw_master_t *m, gw_buf_t *b, gw_metrics_slot_t *sum
     render_gateway(b, m, sum);
     render_counters(b, sum);
     render_backends(b, sum);
+    render_limits_breakers(b, m);
     render_process(b, m);
 }

@@ -15,6 +15,7 @@
 
 #define GW_HEALTH_MAX        8
 #define GW_HEALTH_REASON_MAX 184
+#define GW_HEALTH_REDIS      (GW_HEALTH_MAX - 1) /* entries 0.. are backend services */
 
 typedef enum {
     GW_HEALTH_UNKNOWN = 0, /* "unhealthy: not checked yet" */
