@@ -33,6 +33,7 @@ LDLIBS := -lh2o-evloop -lgrpc -lgpr -lprotobuf-c -lhiredis -ljwt -ljansson -lssl
 DEB_BUILD := gcc make pkg-config libssl-dev libh2o-evloop-dev libgrpc-dev libprotobuf-c-dev \
 	protobuf-c-compiler libhiredis-dev libjansson-dev libjwt-dev liburcu-dev zlib1g-dev
 DEB_TEST := libcmocka-dev redis-server redis-tools prometheus python3 python3-pytest curl procps iproute2
+DEB_RUN := redis-server curl
 DEB_BENCH := nginx-light wrk nghttp2-client
 DEB_FUZZ := clang libclang-rt-14-dev
 
@@ -49,7 +50,7 @@ TEST_UTIL_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 BACKEND_SRC := $(wildcard tests/backends/*.c)
 BACKEND_BIN := $(if $(BACKEND_SRC),$(BUILD)/bin/demo-backend)
 
-.PHONY: all deps deps-test deps-bench deps-fuzz run test test-unit test-integration test-asan bench fuzz \
+.PHONY: all deps deps-run deps-test deps-bench deps-fuzz run test test-unit test-integration test-asan bench fuzz \
 	format clean check-config
 .DELETE_ON_ERROR:
 # Generated protobuf-c sources are intermediates: keep them between builds.
@@ -79,6 +80,10 @@ $(BUILD)/.deps-build: Makefile
 deps-test: $(BUILD)/.deps-test
 $(BUILD)/.deps-test: Makefile | $(BUILD)/.deps-build
 	$(call install_debs,$(DEB_TEST))
+	@mkdir -p $(@D) && touch $@
+deps-run: $(BUILD)/.deps-run
+$(BUILD)/.deps-run: Makefile | $(BUILD)/.deps-build
+	$(call install_debs,$(DEB_RUN))
 	@mkdir -p $(@D) && touch $@
 deps-bench: $(BUILD)/.deps-bench
 $(BUILD)/.deps-bench: Makefile | $(BUILD)/.deps-build
@@ -123,7 +128,7 @@ $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(patsubst %.c,$(OBJ)/%.o,$(TEST_UTIL_SR
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
 
 # ---- running and testing -------------------------------------------------
-run: all
+run: $(BUILD)/.deps-run all
 	@tests/run-demo.sh $(BIN)/api-gateway $(BACKEND_BIN)
 
 check-config: $(BIN)/api-gateway

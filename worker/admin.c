@@ -5,11 +5,13 @@
 #include <string.h>
 
 #include "master/procstat.h"
+#include "shm/breaker.h"
 #include "shm/health.h"
 #include "shm/qsbr.h"
 #include "shm/view.h"
 #include "worker/buf.h"
 #include "worker/builtin.h"
+#include "worker/log.h"
 #include "worker/request.h"
 #include "worker/respond.h"
 
@@ -104,13 +106,58 @@ int gw_admin_shm(gw_request_t *r)
     return 0;
 }
 
+static const char *const cb_state_names[] = {"closed", "open", "half-open"};
+
+static void breaker_json(gw_buf_t *b, const void *region, unsigned s, uint64_t now)
+{
+    gw_cb_snapshot_t snap;
+    gw_breaker_snapshot(region, s, now, &snap);
+    gw_buf_printf(b,
+                  "{\"state\":\"%s\",\"requests\":%llu,\"failures\":%llu,\"opened_at_ms\":%llu,"
+                  "\"half_open_in_flight\":%u,\"opens_total\":%llu}",
+                  cb_state_names[snap.state], (unsigned long long)snap.requests,
+                  (unsigned long long)snap.failures, (unsigned long long)snap.opened_at_ms,
+                  snap.half_open_in_flight, (unsigned long long)snap.opens_total);
+}
+
 int gw_admin_breakers(gw_request_t *r)
 {
-    gw_respond_error(r, 501, NULL, "circuit breakers are not available in this build");
+    const void *region = gw_shm_region(r->w->shm, GW_SHM_REGION_BREAKER);
+    uint64_t now = gw_now_ms();
+    gw_buf_t b;
+    gw_buf_init(&b, 1024);
+    gw_buf_printf(&b, "{\"enabled\":%s,\"breakers\":{",
+                  r->w->cfg->circuit_breaker_enabled ? "true" : "false");
+    for (unsigned s = 0; s < GW_SVC_COUNT; s++) {
+        gw_buf_printf(&b, "%s\"%s\":", s ? "," : "", gw_service_names[s]);
+        breaker_json(&b, region, s, now);
+    }
+    gw_buf_puts(&b, "}}");
+    send_buf(r, &b);
     return 0;
 }
 
 int gw_admin_breaker_reset(gw_request_t *r)
 {
-    return gw_admin_breakers(r);
+    const gw_path_var_t *v = &r->match.vars[0];
+    for (unsigned s = 0; s < GW_SVC_COUNT; s++) {
+        if (strlen(gw_service_names[s]) != v->value_len ||
+            memcmp(gw_service_names[s], v->value, v->value_len) != 0)
+            continue;
+        void *region = gw_shm_region(r->w->shm, GW_SHM_REGION_BREAKER);
+        gw_breaker_reset(region, s);
+        gw_logf(GW_LOG_WARN, "circuit breaker for %s reset by %s", gw_service_names[s], r->ip);
+        gw_buf_t b;
+        gw_buf_init(&b, 256);
+        gw_buf_printf(&b, "{\"service\":\"%s\",\"breaker\":", gw_service_names[s]);
+        breaker_json(&b, region, s, gw_now_ms());
+        gw_buf_putc(&b, '}');
+        send_buf(r, &b);
+        return 0;
+    }
+    gw_respond_errorf(r, 404, NULL,
+                      "unknown service \"%.*s\" (one of auth-service, user-service, "
+                      "tenant-service, notification-service)",
+                      (int)v->value_len, v->value);
+    return 0;
 }

@@ -4,6 +4,7 @@
  */
 #include "worker/respond.h"
 #include "worker/stages.h"
+#include "worker/upstream.h"
 
 gw_stage_result_t gw_stage_dispatch(gw_request_t *r)
 {
@@ -12,9 +13,10 @@ gw_stage_result_t gw_stage_dispatch(gw_request_t *r)
     case GW_ROUTE_BUILTIN:
         return route->handler(r) == 0 ? GW_DONE : GW_ASYNC;
     case GW_ROUTE_GRPC:
+        return gw_upstream_grpc(r);
     case GW_ROUTE_PROXY:
-        break;
+        return gw_upstream_http(r);
     }
-    gw_respond_error(r, 501, NULL, "backend routes are not available in this build");
+    gw_respond_error(r, 500, NULL, "route has no handler");
     return GW_DONE;
 }

@@ -1,17 +1,34 @@
 /*
- * Feature start-up order for a worker (see worker/features.h).
+ * Feature start-up order for a worker (see worker/features.h): the gRPC
+ * JWT verifier and Redis first (the auth stage), the gRPC client (probes and
+ * upstream calls use it), the HTTP upstream, then the health probes.
  */
 #include "worker/features.h"
 
+#include "worker/auth.h"
+#include "worker/grpc_client.h"
+#include "worker/health_probe.h"
+#include "worker/redis.h"
+#include "worker/upstream.h"
+
 int gw_features_init(gw_worker_t *w, char *err, size_t errlen)
 {
-    (void)w;
-    (void)err;
-    (void)errlen;
+    if (gw_auth_init(w, err, errlen) != 0)
+        return -1;
+    if (gw_redis_init(w, err, errlen) != 0)
+        return -1;
+    if (gw_grpc_client_init(w, err, errlen) != 0)
+        return -1;
+    if (gw_upstream_http_init(w, err, errlen) != 0)
+        return -1;
+    gw_health_probe_start(w);
     return 0;
 }
 
 void gw_features_shutdown(gw_worker_t *w)
 {
-    (void)w;
+    gw_health_probe_stop(w);
+    gw_grpc_client_shutdown(w);
+    gw_redis_shutdown(w);
+    gw_auth_shutdown(w);
 }

@@ -9,8 +9,12 @@
 
 #include <string.h>
 
+#include "worker/auth.h"
+#include "worker/breaker_gate.h"
+#include "worker/cache.h"
 #include "worker/cors.h"
 #include "worker/ident.h"
+#include "worker/limit.h"
 #include "worker/log.h"
 #include "worker/respond.h"
 #include "worker/stages.h"
@@ -21,8 +25,14 @@ static gw_stage_result_t stage_admit(gw_request_t *r);
 
 /* The pipeline, in order. */
 static const stage_fn stages[] = {
-    stage_admit,       /* route-level checks: admin, metrics switch, body */
-    gw_stage_dispatch, /* worker/dispatch.c: built-in, gRPC or proxy */
+    stage_admit,           /* route-level checks: admin, metrics switch, body */
+    gw_stage_limit_ip,     /* worker/limit.c: token bucket per client IP */
+    gw_stage_authenticate, /* worker/auth.c: JWT + blacklist (async) */
+    gw_stage_limit_tenant, /* worker/limit.c: token bucket per tenant */
+    gw_stage_authorize,    /* worker/auth.c: roles, tenant match */
+    gw_stage_cache_lookup, /* worker/cache.c: Redis response cache (async) */
+    gw_stage_breaker,      /* worker/breaker_gate.c: fail fast when open */
+    gw_stage_dispatch,     /* worker/dispatch.c: built-in, gRPC or proxy */
 };
 #define NSTAGES (sizeof(stages) / sizeof(stages[0]))
 
@@ -118,6 +128,10 @@ gw_request_t *gw_request_new(h2o_req_t *req)
     gw_met_gauge_add(&w->met->active_requests, 1);
     gw_ident_correlation(r);
     gw_ident_client_ip(r);
+    /* Propagated as is unless tracing starts a span of its own. */
+    const h2o_iovec_t *tp = gw_request_header(r, H2O_STRLIT("traceparent"));
+    if (tp != NULL && tp->len <= 128)
+        r->traceparent = *tp;
     return r;
 }
 

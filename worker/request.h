@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "shm/breaker.h"
 #include "worker/route.h"
 #include "worker/worker.h"
 
@@ -56,13 +57,17 @@ typedef struct gw_request {
 
     gw_identity_t *identity; /* set by the auth stage, pool memory */
     const char *upstream;    /* access log: the backend that served it */
-    const char *cache;       /* access log: HIT / MISS / "" */
+    const char *cache;       /* access log: HIT / MISS / BYPASS / "" */
+    h2o_iovec_t cache_key;   /* set by the cache lookup (request pool) */
     h2o_iovec_t traceparent; /* forwarded to backends (request pool) */
 
     int status;    /* set when the response starts */
     bool finished; /* response started, metrics and log written */
     gw_pending_t *pending;
 
+    /* Circuit-breaker ticket for the backend call (armed when taken). */
+    gw_cb_ticket_t cb_ticket;
+    bool cb_armed;
     /* Rate-limit outcome, echoed in X-RateLimit-* headers (0 limit = none). */
     long rl_limit, rl_remaining, rl_reset;
     /* Per-stage timings for LOG_LEVEL=debug (microseconds). */

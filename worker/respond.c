@@ -88,6 +88,11 @@ static void add_common_headers(gw_request_t *r, int status)
         add_long_header(r, "x-ratelimit-remaining", r->rl_remaining);
         add_long_header(r, "x-ratelimit-reset", r->rl_reset);
     }
+    if (r->cache != NULL && r->cache[0] != '\0') {
+        bool hit = r->cache[0] == 'H';
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-cache"), 0, NULL,
+                              hit ? "HIT" : "MISS", hit ? 3 : 4);
+    }
     gw_cors_add_headers(r);
 }
 

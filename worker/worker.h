@@ -40,9 +40,10 @@ typedef struct gw_worker {
     uint64_t started_ms;
 
     /* Feature state, each owned by its module (NULL when the feature is off). */
-    struct gw_backends *backends; /* worker/backend*.c: gRPC channels, proxy */
-    struct gw_redis *redis;       /* worker/redis.c */
-    struct gw_jwt_verifier *jwt;  /* worker/jwt.c */
+    struct gw_grpc_client *grpc;   /* worker/grpc_client.c: channels, CQ thread */
+    struct gw_http_upstream *http; /* worker/upstream_http.c: notification proxy */
+    struct gw_redis *redis;        /* worker/redis.c */
+    struct gw_jwt_verifier *jwt;   /* worker/jwt.c */
 } gw_worker_t;
 
 /* Entry point after fork: serve until drained, then exit the process. */

@@ -30,3 +30,62 @@ def gateway_factory():
 @pytest.fixture
 def gateway(gateway_factory):
     return gateway_factory()
+
+
+@pytest.fixture
+def backend_factory():
+    started = []
+
+    def make(service, args=(), **kw):
+        b = gwtest.Backend(service, args, **kw)
+        started.append(b)
+        return b.start()
+
+    yield make
+    for b in started:
+        b.stop()
+
+
+@pytest.fixture
+def redis_factory():
+    started = []
+
+    def make():
+        r = gwtest.Redis()
+        started.append(r)
+        return r.start()
+
+    yield make
+    for r in started:
+        r.stop()
+
+
+class Stack:
+    """Demo backends + gateway wired together."""
+
+    def __init__(self, gateway, backends, redis):
+        self.gw = gateway
+        self.auth, self.user, self.tenant, self.notification = backends
+        self.redis = redis
+
+
+@pytest.fixture
+def stack_factory(gateway_factory, backend_factory, redis_factory):
+    def make(conf=None, env=None, with_redis=False, backend_args=None, workers=2, start=True):
+        backend_args = backend_args or {}
+        bs = [backend_factory(s, backend_args.get(s, ())) for s in ("auth", "user", "tenant", "notification")]
+        redis = redis_factory() if with_redis else None
+        c = {"JWT_SECRET": gwtest.JWT_SECRET, "AUTH_SERVICE_URL": bs[0].addr, "USER_SERVICE_URL": bs[1].addr,
+             "TENANT_SERVICE_URL": bs[2].addr, "NOTIFICATION_SERVICE_URL": "http://" + bs[3].addr,
+             "REQUEST_TIMEOUT": "5"}
+        if redis is not None:
+            c["REDIS_URL"] = redis.url
+        c.update(conf or {})
+        g = gateway_factory(conf=c, env=env, workers=workers, start=start)
+        return Stack(g, bs, redis)
+    return make
+
+
+@pytest.fixture
+def stack(stack_factory):
+    return stack_factory()

@@ -1,0 +1,70 @@
+/*
+ * The worker's gRPC client (gRPC C core): one channel per backend service,
+ * one completion-queue thread, completions delivered back onto the h2o
+ * event loop. Only workers use it — grpc_init runs after fork, never in the
+ * master (a gRPC-initialised parent hangs its forked children).
+ *
+ * A call is started on the loop thread with gw_grpc_call_start(); its
+ * `done` callback later runs on the loop thread with the status, the
+ * details and the reply bytes. The call object is owned by this module: it
+ * is freed right after `done` returns. gw_grpc_call_cancel() may be called
+ * any time before that (the call then completes with CANCELLED).
+ */
+#ifndef GW_GRPC_CLIENT_H
+#define GW_GRPC_CLIENT_H
+
+#include <grpc/grpc.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "worker/route.h"
+#include "worker/worker.h"
+
+#define GW_GRPC_MAX_MD 8
+
+typedef struct gw_grpc_call gw_grpc_call_t;
+typedef void (*gw_grpc_done_cb)(gw_grpc_call_t *call, void *data);
+
+/* Results, valid inside the done callback. */
+typedef struct {
+    grpc_status_code status;
+    const char *details;  /* NUL-terminated grpc-message (may be "") */
+    const uint8_t *reply; /* the reply message, packed protobuf */
+    size_t reply_len;
+    uint64_t latency_us;
+} gw_grpc_result_t;
+
+/* One metadata entry to send; both strings are copied at start. */
+typedef struct {
+    const char *key; /* lowercase literal, e.g. "x-user-id" */
+    const char *value;
+    size_t value_len;
+} gw_grpc_md_t;
+
+int gw_grpc_client_init(gw_worker_t *w, char *err, size_t errlen);
+void gw_grpc_client_shutdown(gw_worker_t *w);
+
+/* Start a unary call: `method` is "/pkg.Service/Method", `payload` the packed
+ * request (copied), deadline_us a CLOCK_MONOTONIC deadline in microseconds
+ * (gw_now_us() base). Returns the call, or NULL if it could not be started
+ * (then `done` is never called). */
+gw_grpc_call_t *gw_grpc_call_start(gw_worker_t *w, gw_service_t service, const char *method,
+                                   const uint8_t *payload, size_t len, const gw_grpc_md_t *md, size_t nmd,
+                                   uint64_t deadline_us, gw_grpc_done_cb done, void *data);
+void gw_grpc_call_cancel(gw_grpc_call_t *call);
+const gw_grpc_result_t *gw_grpc_call_result(const gw_grpc_call_t *call);
+
+/* Classify a failed call the way the guide words it: fills `message` with
+ * "connection refused", "dial tcp: lookup HOST: no such host", "context
+ * deadline exceeded" or the backend's own grpc-message, and returns the
+ * HTTP status to answer with. */
+int gw_grpc_error_response(const gw_worker_t *w, gw_service_t service, const gw_grpc_result_t *res,
+                           char *message, size_t len, bool *transport);
+
+/* gRPC status → HTTP status (SPEC §4). */
+int gw_grpc_status_to_http(grpc_status_code code);
+
+/* The configured target ("host:port") of a backend service. */
+const char *gw_grpc_target(const gw_worker_t *w, gw_service_t service);
+
+#endif

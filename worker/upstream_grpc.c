@@ -1,0 +1,216 @@
+/*
+ * REST → gRPC: turn a routed request into a unary call to its backend and
+ * the reply (or the gRPC status) into the HTTP response.
+ *
+ * Request: JSON body + query parameters + path variables → the route's input
+ * message (worker/transcode.c), an empty tenant_id filled from the token,
+ * packed and sent with the SPEC's metadata and a deadline of the request's
+ * remaining time. Reply: the output message as JSON, or the mapped error.
+ * Called by the dispatch stage; completion runs on the loop thread.
+ */
+#include "worker/upstream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "worker/auth.h"
+#include "worker/breaker_gate.h"
+#include "worker/cache.h"
+#include "worker/grpc_client.h"
+#include "worker/log.h"
+#include "worker/respond.h"
+#include "worker/transcode.h"
+#include "worker/urlenc.h"
+
+#define MAX_QUERY_PARAMS 32
+
+typedef struct {
+    gw_pending_t pending; /* link to the request; NULL req once it is gone */
+    gw_grpc_call_t *call;
+    const gw_route_t *route;
+    gw_service_t service;
+    gw_cb_ticket_t ticket; /* circuit breaker admission, recorded on completion */
+    bool ticket_armed;
+} grpc_op_t;
+
+static void cancel_op(gw_pending_t *p)
+{
+    grpc_op_t *op = H2O_STRUCT_FROM_MEMBER(grpc_op_t, pending, p);
+    gw_grpc_call_cancel(op->call);
+}
+
+/* Decoded path variables and query parameters for the transcoder. */
+static int collect_params(gw_request_t *r, gw_transcode_param_t *vars, size_t *nvars,
+                          gw_transcode_param_t *query, size_t *nquery)
+{
+    h2o_req_t *req = r->req;
+    *nvars = 0;
+    for (size_t i = 0; i < r->match.nvars; i++) {
+        const gw_path_var_t *v = &r->match.vars[i];
+        gw_transcode_param_t *p = &vars[(*nvars)++];
+        p->name = v->name;
+        p->name_len = v->name_len;
+        if (!gw_percent_decode(&req->pool, v->value, v->value_len, false, &p->value, &p->value_len))
+            return -1;
+    }
+    *nquery = 0;
+    if (req->query_at != SIZE_MAX) {
+        gw_param_t params[MAX_QUERY_PARAMS];
+        int n = gw_query_parse(&req->pool, req->path.base + req->query_at + 1,
+                               req->path.len - req->query_at - 1, params, MAX_QUERY_PARAMS);
+        if (n < 0)
+            return -1;
+        for (int i = 0; i < n; i++)
+            query[(*nquery)++] = (gw_transcode_param_t){params[i].name, params[i].name_len, params[i].value,
+                                                        params[i].value_len};
+    }
+    return 0;
+}
+
+/* Build and pack the input message; answers 400 itself on bad input. */
+static uint8_t *build_payload(gw_request_t *r, size_t *len)
+{
+    gw_transcode_param_t vars[GW_ROUTE_MAX_VARS], query[MAX_QUERY_PARAMS];
+    size_t nvars, nquery;
+    if (collect_params(r, vars, &nvars, query, &nquery) != 0) {
+        gw_respond_error(r, 400, NULL, "malformed percent-encoding in the URL");
+        return NULL;
+    }
+    const h2o_iovec_t *body = &r->req->entity;
+    ProtobufCMessage *msg = NULL;
+    char err[512];
+    int rc = gw_transcode_request(r->match.route->input, body->base, body->base ? body->len : 0, query,
+                                  nquery, vars, nvars, &msg, err, sizeof(err));
+    if (rc != GW_TRANSCODE_OK) {
+        gw_respond_error(r, rc == GW_TRANSCODE_NOMEM ? 500 : 400, NULL,
+                         rc == GW_TRANSCODE_NOMEM ? "out of memory" : err);
+        return NULL;
+    }
+    if (r->identity != NULL && r->identity->tenant_id[0] != '\0')
+        gw_transcode_fill_string_if_empty(msg, "tenant_id", r->identity->tenant_id);
+    if ((r->match.route->flags & GW_RF_LOGOUT) && r->identity != NULL) {
+        char *token = h2o_mem_alloc_pool(&r->req->pool, r->identity->token_len + 1);
+        memcpy(token, r->identity->token, r->identity->token_len);
+        token[r->identity->token_len] = '\0';
+        gw_transcode_fill_string_if_empty(msg, "token", token);
+    }
+    *len = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = h2o_mem_alloc_pool(&r->req->pool, *len ? *len : 1);
+    protobuf_c_message_pack(msg, buf);
+    protobuf_c_message_free_unpacked(msg, NULL);
+    return buf;
+}
+
+static size_t build_metadata(gw_request_t *r, gw_grpc_md_t *md)
+{
+    size_t n = 0;
+    md[n++] = (gw_grpc_md_t){"x-correlation-id", r->correlation_id.base, r->correlation_id.len};
+    if (r->identity != NULL) {
+        gw_identity_t *id = r->identity;
+        md[n++] = (gw_grpc_md_t){"x-user-id", id->user_id, strlen(id->user_id)};
+        md[n++] = (gw_grpc_md_t){"x-tenant-id", id->tenant_id, strlen(id->tenant_id)};
+        char *roles = h2o_mem_alloc_pool(&r->req->pool, sizeof(id->roles) + 16);
+        roles[0] = '\0';
+        for (size_t i = 0; i < id->nroles; i++) {
+            if (i > 0)
+                strcat(roles, ",");
+            strcat(roles, id->roles[i]);
+        }
+        md[n++] = (gw_grpc_md_t){"x-roles", roles, strlen(roles)};
+    }
+    const h2o_iovec_t *auth = gw_request_header(r, H2O_STRLIT("authorization"));
+    if (auth != NULL)
+        md[n++] = (gw_grpc_md_t){"authorization", auth->base, auth->len};
+    if (r->traceparent.len > 0)
+        md[n++] = (gw_grpc_md_t){"traceparent", r->traceparent.base, r->traceparent.len};
+    return n;
+}
+
+static void respond_reply(gw_request_t *r, const gw_route_t *route, const gw_grpc_result_t *res)
+{
+    char *json;
+    size_t len;
+    int rc = gw_transcode_response_packed(route->output, res->reply, res->reply_len, &json, &len);
+    if (rc != GW_TRANSCODE_OK) {
+        gw_respond_error(r, rc == GW_TRANSCODE_NOMEM ? 500 : 502, NULL,
+                         rc == GW_TRANSCODE_NOMEM ? "out of memory" : "malformed reply from backend");
+        return;
+    }
+    gw_cache_store(r, json, len);
+    bool deferred = ((route->flags & GW_RF_LOGOUT) && gw_auth_logout_reply(r, json, len)) ||
+                    gw_cache_invalidate_reply(r, json, len);
+    if (!deferred)
+        gw_respond_json(r, 200, json, len);
+    free(json);
+}
+
+static void on_done(gw_grpc_call_t *call, void *data)
+{
+    grpc_op_t *op = data;
+    const gw_grpc_result_t *res = gw_grpc_call_result(call);
+    gw_worker_t *w = gw_worker_self();
+    gw_met_observe_backend(w->met, op->service, (unsigned)res->status, res->latency_us);
+    gw_request_t *r = op->pending.req;
+    bool transport = false;
+    char message[512];
+    int status = res->status == GRPC_STATUS_OK
+                     ? 200
+                     : gw_grpc_error_response(w, op->service, res, message, sizeof(message), &transport);
+    if (op->ticket_armed)
+        gw_breaker_gate_record(w, op->service, &op->ticket, gw_breaker_is_failure(res->status, transport));
+    if (r == NULL) { /* the client went away; the call was cancelled */
+        free(op);
+        return;
+    }
+    r->pending = NULL;
+    r->t_backend_us = (uint32_t)res->latency_us;
+    if (status == 200) {
+        respond_reply(r, op->route, res);
+    } else {
+        if (status >= 500) {
+            gw_log_line_t l;
+            gw_log_begin(&l, GW_LOG_WARN, "backend call failed");
+            gw_log_str(&l, "service", gw_service_names[op->service]);
+            gw_log_str(&l, "rpc", op->route->rpc);
+            gw_log_str(&l, "grpc_status", gw_met_code_names[res->status < 17 ? res->status : 2]);
+            gw_log_str(&l, "details", res->details);
+            gw_log_strn(&l, "correlation_id", r->correlation_id.base, r->correlation_id.len);
+            gw_log_end(&l);
+        }
+        gw_respond_error(r, status, NULL, message);
+    }
+    free(op);
+}
+
+gw_stage_result_t gw_upstream_grpc(gw_request_t *r)
+{
+    const gw_route_t *route = r->match.route;
+    size_t len;
+    uint8_t *payload = build_payload(r, &len);
+    if (payload == NULL)
+        return GW_DONE;
+    gw_grpc_md_t md[GW_GRPC_MAX_MD];
+    size_t nmd = build_metadata(r, md);
+    grpc_op_t *op = calloc(1, sizeof(*op));
+    if (op == NULL) {
+        gw_respond_error(r, 500, NULL, "out of memory");
+        return GW_DONE;
+    }
+    op->route = route;
+    op->service = route->service;
+    op->ticket = r->cb_ticket;
+    op->ticket_armed = r->cb_armed;
+    r->upstream = gw_service_names[route->service];
+    op->call = gw_grpc_call_start(r->w, route->service, route->rpc, payload, len, md, nmd, r->deadline_us,
+                                  on_done, op);
+    if (op->call == NULL) {
+        free(op);
+        gw_respond_error(r, 502, NULL, "cannot start the backend call");
+        return GW_DONE;
+    }
+    op->pending.req = r;
+    op->pending.cancel = cancel_op;
+    r->pending = &op->pending;
+    return GW_ASYNC;
+}

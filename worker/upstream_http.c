@@ -1,0 +1,245 @@
+/*
+ * The notification proxy: routes of kind PROXY are forwarded, same method,
+ * path and query, to NOTIFICATION_SERVICE_URL with h2o's HTTP/1.1 client
+ * over a keep-alive socket pool. The whole upstream response is buffered
+ * (notification replies are small; bounded by MAX_REQUEST_SIZE) and sent
+ * through our responders, so it is counted, logged and, when the service is
+ * unreachable, answered with the SPEC's envelope and the guide's messages.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "worker/breaker_gate.h"
+#include "worker/log.h"
+#include "worker/respond.h"
+#include "worker/upstream.h"
+
+typedef struct gw_http_upstream {
+    h2o_url_t url; /* parsed NOTIFICATION_SERVICE_URL; strings live as long as the worker */
+    h2o_socketpool_t pool;
+    h2o_http1client_ctx_t client_ctx;
+    h2o_timeout_t io_timeout;
+} gw_http_upstream_t;
+
+typedef struct {
+    gw_pending_t pending;
+    h2o_http1client_t *client;
+    h2o_iovec_t reqbufs[2];
+    int status;
+    h2o_iovec_t content_type;
+    h2o_buffer_t *body;
+    uint64_t start_us;
+    gw_cb_ticket_t ticket; /* circuit breaker admission, recorded on completion */
+    bool ticket_armed;
+} http_op_t;
+
+int gw_upstream_http_init(gw_worker_t *w, char *err, size_t errlen)
+{
+    gw_http_upstream_t *u = calloc(1, sizeof(*u));
+    char *url = strdup(w->cfg->notification_service_url);
+    if (u == NULL || url == NULL || h2o_url_parse(url, SIZE_MAX, &u->url) != 0) {
+        snprintf(err, errlen, "NOTIFICATION_SERVICE_URL: cannot parse \"%s\"",
+                 w->cfg->notification_service_url);
+        free(u);
+        free(url);
+        return -1;
+    }
+    h2o_socketpool_init_by_hostport(&u->pool, u->url.host, h2o_url_get_port(&u->url), 0, 256);
+    h2o_socketpool_set_timeout(&u->pool, w->ctx.loop, 2000);
+    h2o_timeout_init(w->ctx.loop, &u->io_timeout, (uint64_t)(w->cfg->request_timeout * 1000));
+    u->client_ctx.loop = w->ctx.loop;
+    u->client_ctx.getaddr_receiver = &w->ctx.receivers.hostinfo_getaddr;
+    u->client_ctx.io_timeout = &u->io_timeout;
+    w->http = u;
+    return 0;
+}
+
+static void free_op(http_op_t *op)
+{
+    if (op->body != NULL)
+        h2o_buffer_dispose(&op->body);
+    free(op->content_type.base);
+    free(op);
+}
+
+static void cancel_op(gw_pending_t *p)
+{
+    http_op_t *op = H2O_STRUCT_FROM_MEMBER(http_op_t, pending, p);
+    if (op->client != NULL)
+        h2o_http1client_cancel(op->client);
+    free_op(op);
+}
+
+static unsigned result_code(int status)
+{
+    return status >= 500 ? GW_CODE_HTTP_5XX : status >= 400 ? GW_CODE_HTTP_4XX : GW_CODE_HTTP_2XX;
+}
+
+/* Finish: count, answer (if the client is still there), free. */
+static void finish(http_op_t *op, int status, const char *error)
+{
+    gw_worker_t *w = gw_worker_self();
+    gw_met_observe_backend(w->met, GW_SVC_NOTIFICATION, result_code(error ? 502 : status),
+                           gw_now_us() - op->start_us);
+    if (op->ticket_armed)
+        gw_breaker_gate_record(w, GW_SVC_NOTIFICATION, &op->ticket, error != NULL || status >= 500);
+    gw_request_t *r = op->pending.req;
+    op->client = NULL;
+    r->pending = NULL;
+    r->t_backend_us = (uint32_t)(gw_now_us() - op->start_us);
+    if (error != NULL) {
+        bool timeout = strcmp(error, "context deadline exceeded") == 0;
+        gw_log_line_t l;
+        gw_log_begin(&l, GW_LOG_WARN, "backend call failed");
+        gw_log_str(&l, "service", gw_service_names[GW_SVC_NOTIFICATION]);
+        gw_log_str(&l, "details", error);
+        gw_log_strn(&l, "correlation_id", r->correlation_id.base, r->correlation_id.len);
+        gw_log_end(&l);
+        gw_respond_error(r, timeout ? 504 : 502, NULL, error);
+    } else {
+        const char *ct = op->content_type.base ? op->content_type.base : "application/json";
+        gw_respond(r, status, ct, op->body ? op->body->bytes : "", op->body ? op->body->size : 0);
+    }
+    free_op(op);
+}
+
+/* h2o's client errors, worded the way the guide words them. */
+static const char *describe_error(const char *errstr, char *buf, size_t len)
+{
+    gw_http_upstream_t *u = gw_worker_self()->http;
+    if (strstr(errstr, "timeout") != NULL)
+        return "context deadline exceeded";
+    if (strstr(errstr, "Name or service not known") != NULL || strstr(errstr, "name resolution") != NULL ||
+        strstr(errstr, "No address associated") != NULL || strstr(errstr, "nodename nor servname") != NULL) {
+        snprintf(buf, len, "dial tcp: lookup %.*s: no such host", (int)u->url.host.len, u->url.host.base);
+        return buf;
+    }
+    if (strstr(errstr, "connect") != NULL || strstr(errstr, "connection") != NULL)
+        return "connection refused";
+    snprintf(buf, len, "upstream error: %s", errstr);
+    return buf;
+}
+
+static int on_body(h2o_http1client_t *client, const char *errstr)
+{
+    http_op_t *op = client->data;
+    h2o_buffer_t *in = client->sock->input;
+    if (in->size > 0) {
+        if (op->body->size + in->size > (size_t)gw_worker_self()->cfg->max_request_size) {
+            finish(op, 0, "upstream response too large");
+            return -1;
+        }
+        h2o_buffer_reserve(&op->body, in->size);
+        memcpy(op->body->bytes + op->body->size, in->bytes, in->size);
+        op->body->size += in->size;
+        h2o_buffer_consume(&client->sock->input, in->size);
+    }
+    if (errstr == h2o_http1client_error_is_eos) {
+        finish(op, op->status, NULL);
+    } else if (errstr != NULL) {
+        char buf[256];
+        finish(op, 0, describe_error(errstr, buf, sizeof(buf)));
+    }
+    return 0;
+}
+
+static h2o_http1client_body_cb on_head(h2o_http1client_t *client, const char *errstr, int minor_version,
+                                       int status, h2o_iovec_t msg, h2o_header_t *headers, size_t num_headers,
+                                       int rlen)
+{
+    (void)minor_version;
+    (void)msg;
+    (void)rlen;
+    http_op_t *op = client->data;
+    if (errstr != NULL && errstr != h2o_http1client_error_is_eos) {
+        char buf[256];
+        finish(op, 0, describe_error(errstr, buf, sizeof(buf)));
+        return NULL;
+    }
+    op->status = status;
+    for (size_t i = 0; i < num_headers; i++)
+        if (h2o_lcstris(headers[i].name->base, headers[i].name->len, H2O_STRLIT("content-type")))
+            op->content_type = h2o_strdup(NULL, headers[i].value.base, headers[i].value.len);
+    h2o_buffer_init(&op->body, &h2o_socket_buffer_prototype);
+    if (errstr == h2o_http1client_error_is_eos) { /* no body */
+        finish(op, status, NULL);
+        return NULL;
+    }
+    return on_body;
+}
+
+static h2o_http1client_head_cb on_connect(h2o_http1client_t *client, const char *errstr,
+                                          h2o_iovec_t **reqbufs, size_t *reqbufcnt, int *method_is_head)
+{
+    http_op_t *op = client->data;
+    if (errstr != NULL) {
+        char buf[256];
+        finish(op, 0, describe_error(errstr, buf, sizeof(buf)));
+        return NULL;
+    }
+    *reqbufs = op->reqbufs;
+    *reqbufcnt = op->reqbufs[1].len > 0 ? 2 : 1;
+    *method_is_head = 0;
+    return on_head;
+}
+
+static void add_header(gw_buf_t *b, const char *name, const char *value, size_t len)
+{
+    gw_buf_printf(b, "%s: ", name);
+    gw_buf_add(b, value, len);
+    gw_buf_puts(b, "\r\n");
+}
+
+/* The upstream request head, in the request's pool. */
+static h2o_iovec_t build_head(gw_request_t *r)
+{
+    h2o_req_t *req = r->req;
+    gw_http_upstream_t *u = r->w->http;
+    gw_buf_t b;
+    gw_buf_init(&b, 1024);
+    gw_buf_add(&b, req->method.base, req->method.len);
+    gw_buf_putc(&b, ' ');
+    gw_buf_add(&b, req->path.base, req->path.len);
+    gw_buf_puts(&b, " HTTP/1.1\r\nHost: ");
+    gw_buf_add(&b, u->url.authority.base, u->url.authority.len);
+    gw_buf_printf(&b, "\r\nContent-Length: %zu\r\n", req->entity.base ? req->entity.len : 0);
+    static const char *const forwarded[] = {"content-type", "authorization", "accept", "traceparent",
+                                            "user-agent"};
+    for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
+        const h2o_iovec_t *v = gw_request_header(r, forwarded[i], strlen(forwarded[i]));
+        if (v != NULL)
+            add_header(&b, forwarded[i], v->base, v->len);
+    }
+    add_header(&b, "x-correlation-id", r->correlation_id.base, r->correlation_id.len);
+    add_header(&b, "x-forwarded-for", r->ip, strlen(r->ip));
+    if (r->identity != NULL) {
+        add_header(&b, "x-user-id", r->identity->user_id, strlen(r->identity->user_id));
+        add_header(&b, "x-tenant-id", r->identity->tenant_id, strlen(r->identity->tenant_id));
+    }
+    gw_buf_puts(&b, "\r\n");
+    h2o_iovec_t head = h2o_strdup(&req->pool, b.data, b.len);
+    gw_buf_free(&b);
+    return head;
+}
+
+gw_stage_result_t gw_upstream_http(gw_request_t *r)
+{
+    gw_http_upstream_t *u = r->w->http;
+    http_op_t *op = calloc(1, sizeof(*op));
+    if (op == NULL) {
+        gw_respond_error(r, 500, NULL, "out of memory");
+        return GW_DONE;
+    }
+    op->reqbufs[0] = build_head(r);
+    op->reqbufs[1] = r->req->entity.base ? r->req->entity : h2o_iovec_init(NULL, 0);
+    op->start_us = gw_now_us();
+    op->ticket = r->cb_ticket;
+    op->ticket_armed = r->cb_armed;
+    op->pending.req = r;
+    op->pending.cancel = cancel_op;
+    r->pending = &op->pending;
+    r->upstream = gw_service_names[GW_SVC_NOTIFICATION];
+    h2o_http1client_connect_with_pool(&op->client, op, &u->client_ctx, &u->pool, on_connect);
+    return GW_ASYNC;
+}
