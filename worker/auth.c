@@ -1,0 +1,328 @@
+/*
+ * Authentication and authorization stages, and the logout blacklist.
+ *
+ *   authenticate  Authorization: Bearer <jwt> → verified claims (worker/jwt.c:
+ *                 algorithm pinned by config, exp/nbf checked here, never by
+ *                 the token) → blacklist:<jti> in Redis (async). Redis down:
+ *                 REDIS_FAIL_OPEN decides (serve with a warning, or 503).
+ *   authorize     route roles ("insufficient role") and the tenant in the
+ *                 path against the token's ("tenant mismatch"), unless the
+ *                 token has admin or super_admin.
+ *   logout        after the backend's Logout succeeds, blacklist the jti for
+ *                 the token's remaining lifetime.
+ *
+ * Messages are the SPEC's; the reason behind a 401 goes to the log, never
+ * the token itself.
+ */
+#include "worker/auth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "worker/jwt.h"
+#include "worker/log.h"
+#include "worker/redis.h"
+#include "worker/respond.h"
+#include "worker/urlenc.h"
+
+int gw_auth_init(gw_worker_t *w, char *err, size_t errlen)
+{
+    const gw_config_t *cfg = w->cfg;
+    gw_jwt_alg_t alg;
+    if (gw_jwt_alg_parse(cfg->jwt_algorithm, &alg) != 0) {
+        snprintf(err, errlen, "JWT_ALGORITHM: unsupported \"%s\"", cfg->jwt_algorithm);
+        return -1;
+    }
+    const char *prev = cfg->jwt_secret_previous[0] ? cfg->jwt_secret_previous : NULL;
+    const char *key = cfg->jwt_public_key_file[0] ? cfg->jwt_public_key_file : NULL;
+    w->jwt = gw_jwt_verifier_new(alg, cfg->jwt_secret, prev, key, cfg->jwt_leeway, err, errlen);
+    return w->jwt ? 0 : -1;
+}
+
+void gw_auth_shutdown(gw_worker_t *w)
+{
+    if (w->jwt != NULL)
+        gw_jwt_verifier_free(w->jwt);
+    w->jwt = NULL;
+}
+
+static gw_stage_result_t unauthorized(gw_request_t *r, const char *message, const char *reason)
+{
+    gw_met_count(r->w->met, GW_CTR_AUTH_FAILURES);
+    gw_log_line_t l;
+    gw_log_begin(&l, GW_LOG_INFO, "authentication failed");
+    gw_log_str(&l, "reason", reason);
+    gw_log_str(&l, "ip", r->ip);
+    gw_log_strn(&l, "path", r->req->path.base,
+                r->req->query_at != SIZE_MAX ? r->req->query_at : r->req->path.len);
+    gw_log_strn(&l, "correlation_id", r->correlation_id.base, r->correlation_id.len);
+    gw_log_end(&l);
+    gw_respond_error(r, 401, NULL, message);
+    return GW_DONE;
+}
+
+/* "Bearer <token>": the scheme is case-insensitive, the token non-empty
+ * and free of spaces. */
+static bool bearer_token(const h2o_iovec_t *h, const char **token, size_t *len)
+{
+    if (h->len < 8 || strncasecmp(h->base, "Bearer ", 7) != 0)
+        return false;
+    const char *t = h->base + 7;
+    size_t n = h->len - 7;
+    while (n > 0 && t[n - 1] == ' ')
+        n--;
+    if (n == 0 || memchr(t, ' ', n) != NULL)
+        return false;
+    *token = t;
+    *len = n;
+    return true;
+}
+
+/* A warning per second at most: a dead Redis must not flood the log. */
+static void warn_redis_down(gw_request_t *r, const char *why, const char *policy)
+{
+    static uint64_t last_ms;
+    uint64_t now = gw_now_ms();
+    gw_met_count(r->w->met, GW_CTR_REDIS_ERRORS);
+    if (now - last_ms < 1000)
+        return;
+    last_ms = now;
+    gw_log_line_t l;
+    gw_log_begin(&l, GW_LOG_WARN, "token blacklist unavailable");
+    gw_log_str(&l, "error", why);
+    gw_log_str(&l, "policy", policy);
+    gw_log_end(&l);
+}
+
+/* Redis could not answer: serve (REDIS_FAIL_OPEN=true) or refuse. */
+static gw_stage_result_t blacklist_unavailable(gw_request_t *r, const char *why)
+{
+    if (r->w->cfg->redis_fail_open) {
+        warn_redis_down(r, why, "fail-open: serving without the revocation check");
+        return GW_NEXT;
+    }
+    warn_redis_down(r, why, "fail-closed: refusing");
+    gw_respond_error(r, 503, NULL, "token revocation check unavailable");
+    return GW_DONE;
+}
+
+typedef struct {
+    gw_pending_t pending;
+    gw_redis_cmd_t *cmd;
+    uint64_t start_us;
+} check_op_t;
+
+static void cancel_check(gw_pending_t *p)
+{
+    check_op_t *op = H2O_STRUCT_FROM_MEMBER(check_op_t, pending, p);
+    gw_redis_abandon(op->cmd);
+    free(op);
+}
+
+static void on_blacklist_reply(const redisReply *reply, const char *error, void *data)
+{
+    check_op_t *op = data;
+    gw_request_t *r = op->pending.req;
+    r->pending = NULL;
+    r->t_auth_us += (uint32_t)(gw_now_us() - op->start_us);
+    free(op);
+    gw_stage_result_t res;
+    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER)
+        res = blacklist_unavailable(r, error ? error : "unexpected reply");
+    else if (reply->integer != 0)
+        res = unauthorized(r, "token has been revoked", "jti is blacklisted");
+    else
+        res = GW_NEXT;
+    if (res == GW_NEXT)
+        gw_pipeline_resume(r);
+}
+
+static gw_stage_result_t check_blacklist(gw_request_t *r)
+{
+    gw_worker_t *w = r->w;
+    if (!gw_redis_enabled(w) || r->identity->jti[0] == '\0')
+        return GW_NEXT;
+    char key[160];
+    int n = snprintf(key, sizeof(key), "blacklist:%s", r->identity->jti);
+    const char *argv[] = {"EXISTS", key};
+    size_t argvlen[] = {6, (size_t)n};
+    check_op_t *op = calloc(1, sizeof(*op));
+    if (op == NULL)
+        return blacklist_unavailable(r, "out of memory");
+    op->start_us = gw_now_us();
+    op->cmd = gw_redis_command(w, on_blacklist_reply, op, 2, argv, argvlen);
+    if (op->cmd == NULL) {
+        free(op);
+        return blacklist_unavailable(r, gw_redis_last_error(w)[0] ? gw_redis_last_error(w) : "not connected");
+    }
+    op->pending.req = r;
+    op->pending.cancel = cancel_check;
+    r->pending = &op->pending;
+    return GW_ASYNC;
+}
+
+static void copy_claims(gw_request_t *r, const gw_jwt_claims_t *c, const char *token, size_t len)
+{
+    gw_identity_t *id = h2o_mem_alloc_pool(&r->req->pool, sizeof(*id));
+    memset(id, 0, sizeof(*id));
+    memcpy(id->user_id, c->user_id, sizeof(id->user_id));
+    memcpy(id->tenant_id, c->tenant_id, sizeof(id->tenant_id));
+    memcpy(id->jti, c->jti, sizeof(id->jti));
+    id->nroles = c->nroles < 16 ? c->nroles : 16;
+    for (size_t i = 0; i < id->nroles; i++)
+        memcpy(id->roles[i], c->roles[i], sizeof(id->roles[i]));
+    id->exp = c->exp;
+    id->token = token;
+    id->token_len = len;
+    r->identity = id;
+}
+
+gw_stage_result_t gw_stage_authenticate(gw_request_t *r)
+{
+    if (!(r->match.route->flags & GW_RF_AUTH))
+        return GW_NEXT;
+    uint64_t t0 = gw_now_us();
+    const h2o_iovec_t *h = gw_request_header(r, H2O_STRLIT("authorization"));
+    if (h == NULL)
+        return unauthorized(r, "authorization header required", "no Authorization header");
+    const char *token;
+    size_t len;
+    if (!bearer_token(h, &token, &len))
+        return unauthorized(r, "invalid authorization header format", "not \"Bearer <token>\"");
+    gw_jwt_claims_t claims;
+    gw_jwt_result_t res = gw_jwt_verify(r->w->jwt, token, len, time(NULL), &claims);
+    r->t_auth_us = (uint32_t)(gw_now_us() - t0);
+    if (res != GW_JWT_OK)
+        return unauthorized(r, "invalid or expired token", gw_jwt_strerror(res));
+    copy_claims(r, &claims, token, len);
+    return check_blacklist(r);
+}
+
+static bool has_role(const gw_identity_t *id, const char *role)
+{
+    for (size_t i = 0; i < id->nroles; i++)
+        if (strcmp(id->roles[i], role) == 0)
+            return true;
+    return false;
+}
+
+static gw_stage_result_t forbidden(gw_request_t *r, const char *message)
+{
+    gw_log_line_t l;
+    gw_log_begin(&l, GW_LOG_INFO, "authorization failed");
+    gw_log_str(&l, "reason", message);
+    gw_log_str(&l, "user_id", r->identity->user_id);
+    gw_log_str(&l, "tenant_id", r->identity->tenant_id);
+    gw_log_str(&l, "endpoint", r->match.route->tmpl);
+    gw_log_strn(&l, "correlation_id", r->correlation_id.base, r->correlation_id.len);
+    gw_log_end(&l);
+    gw_respond_error(r, 403, NULL, message);
+    return GW_DONE;
+}
+
+gw_stage_result_t gw_stage_authorize(gw_request_t *r)
+{
+    const gw_route_t *route = r->match.route;
+    gw_identity_t *id = r->identity;
+    if (id == NULL)
+        return GW_NEXT;
+    bool admin = has_role(id, "admin") || has_role(id, "super_admin");
+    if (route->roles[0] != NULL) {
+        bool ok = false;
+        for (size_t i = 0; i < GW_ROUTE_MAX_ROLES && route->roles[i] != NULL && !ok; i++)
+            ok = has_role(id, route->roles[i]);
+        if (!ok)
+            return forbidden(r, "insufficient role");
+    }
+    for (size_t i = 0; i < r->match.nvars && !admin; i++) {
+        const gw_path_var_t *v = &r->match.vars[i];
+        if (v->name_len != 9 || memcmp(v->name, "tenant_id", 9) != 0)
+            continue;
+        const char *tenant;
+        size_t tlen;
+        if (!gw_percent_decode(&r->req->pool, v->value, v->value_len, false, &tenant, &tlen) ||
+            tlen != strlen(id->tenant_id) || memcmp(tenant, id->tenant_id, tlen) != 0)
+            return forbidden(r, "tenant mismatch");
+    }
+    return GW_NEXT;
+}
+
+/* ---- logout ------------------------------------------------------------- */
+
+typedef struct {
+    gw_pending_t pending;
+    gw_redis_cmd_t *cmd;
+    char *body; /* the backend's reply, sent once the jti is blacklisted */
+    size_t len;
+} logout_op_t;
+
+static void free_logout(logout_op_t *op)
+{
+    free(op->body);
+    free(op);
+}
+
+static void cancel_logout(gw_pending_t *p)
+{
+    logout_op_t *op = H2O_STRUCT_FROM_MEMBER(logout_op_t, pending, p);
+    gw_redis_abandon(op->cmd); /* the SET still reaches Redis */
+    free_logout(op);
+}
+
+static void finish_logout(gw_request_t *r, logout_op_t *op, const char *error)
+{
+    r->pending = NULL;
+    if (error != NULL) {
+        gw_log_line_t l;
+        gw_log_begin(&l, GW_LOG_ERROR, "logout: token not blacklisted");
+        gw_log_str(&l, "error", error);
+        gw_log_str(&l, "user_id", r->identity->user_id);
+        gw_log_end(&l);
+        gw_met_count(r->w->met, GW_CTR_REDIS_ERRORS);
+        if (!r->w->cfg->redis_fail_open) {
+            gw_respond_error(r, 503, NULL, "token revocation unavailable");
+            free_logout(op);
+            return;
+        }
+    }
+    gw_respond_json(r, 200, op->body, op->len);
+    free_logout(op);
+}
+
+static void on_logout_set(const redisReply *reply, const char *error, void *data)
+{
+    logout_op_t *op = data;
+    gw_request_t *r = op->pending.req;
+    finish_logout(r, op,
+                  reply == NULL || reply->type == REDIS_REPLY_ERROR ? (error ? error : "SET failed") : NULL);
+}
+
+bool gw_auth_logout_reply(gw_request_t *r, const char *body, size_t len)
+{
+    gw_identity_t *id = r->identity;
+    if (id == NULL || id->jti[0] == '\0' || !gw_redis_enabled(r->w))
+        return false;
+    logout_op_t *op = calloc(1, sizeof(*op));
+    if (op == NULL || (op->body = malloc(len ? len : 1)) == NULL) {
+        free(op);
+        return false;
+    }
+    memcpy(op->body, body, len);
+    op->len = len;
+    op->pending.req = r;
+    op->pending.cancel = cancel_logout;
+    r->pending = &op->pending;
+    long long ttl = id->exp - (long long)time(NULL) + r->w->cfg->jwt_leeway;
+    char key[160], ttlbuf[24];
+    int klen = snprintf(key, sizeof(key), "blacklist:%s", id->jti);
+    int tlen = snprintf(ttlbuf, sizeof(ttlbuf), "%lld", ttl > 0 ? ttl : 1);
+    const char *argv[] = {"SET", key, "1", "EX", ttlbuf};
+    size_t argvlen[] = {3, (size_t)klen, 1, 2, (size_t)tlen};
+    op->cmd = gw_redis_command(r->w, on_logout_set, op, 5, argv, argvlen);
+    if (op->cmd == NULL)
+        finish_logout(r, op, gw_redis_last_error(r->w)[0] ? gw_redis_last_error(r->w) : "not connected");
+    return true;
+}

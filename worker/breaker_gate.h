@@ -1,0 +1,22 @@
+/*
+ * The circuit-breaker gate (worker/breaker_gate.c): a pipeline stage that
+ * fails fast while a backend's breaker is open, and the hook that records
+ * each backend call's outcome.
+ */
+#ifndef GW_BREAKER_GATE_H
+#define GW_BREAKER_GATE_H
+
+#include <stdbool.h>
+
+#include "shm/breaker.h"
+#include "worker/request.h"
+
+gw_stage_result_t gw_stage_breaker(gw_request_t *r);
+
+/* Record the outcome of a backend call made with `ticket`. */
+void gw_breaker_gate_record(gw_worker_t *w, gw_service_t service, const gw_cb_ticket_t *ticket, bool failure);
+
+/* SPEC §4: which gRPC results count as failures. */
+bool gw_breaker_is_failure(int grpc_status, bool transport);
+
+#endif

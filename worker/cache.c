@@ -1,0 +1,206 @@
+/*
+ * The Redis response cache (REDIS_URL set): GET responses of the user and
+ * tenant routes are kept under `cache:<tenant>:<path>?<query>` for CACHE_TTL
+ * seconds; bodies over CACHE_MAX_BODY are not kept; a successful mutation of
+ * a collection drops every key cached for it. Redis down or slow → the
+ * request is served uncached (BYPASS), never failed.
+ *
+ * Invalidation: each stored key is also added to an index set for its
+ * collection — `cache-idx:<tenant>:/api/v1/users` (per tenant) and
+ * `cache-idx:/api/v1/tenants` (tenants are visible across tenants) — and a
+ * mutation deletes the indexed keys and the index in one Lua script, before
+ * its response is sent, so the client's next GET is fresh.
+ */
+#include "worker/cache.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "worker/log.h"
+#include "worker/redis.h"
+#include "worker/respond.h"
+
+static const char store_script[] = "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) "
+                                   "redis.call('SADD', KEYS[2], KEYS[1]) "
+                                   "redis.call('EXPIRE', KEYS[2], ARGV[2]) return 1";
+static const char drop_script[] =
+    "local ks = redis.call('SMEMBERS', KEYS[1]) "
+    "for i = 1, #ks, 500 do redis.call('DEL', unpack(ks, i, math.min(i + 499, #ks))) end "
+    "redis.call('DEL', KEYS[1]) return #ks";
+
+static const char *tenant_of(const gw_request_t *r)
+{
+    return r->identity && r->identity->tenant_id[0] ? r->identity->tenant_id : "_";
+}
+
+/* "/api/v1/users" or "/api/v1/tenants": the first three segments of the template. */
+static size_t collection_len(const char *tmpl)
+{
+    size_t n = 0, slashes = 0;
+    while (tmpl[n] != '\0' && !(tmpl[n] == '/' && ++slashes == 4))
+        n++;
+    return n;
+}
+
+static int index_key(const gw_request_t *r, char *out, size_t len)
+{
+    const char *tmpl = r->match.route->tmpl;
+    int clen = (int)collection_len(tmpl);
+    if (strncmp(tmpl, "/api/v1/tenants", 15) == 0)
+        return snprintf(out, len, "cache-idx:%.*s", clen, tmpl);
+    return snprintf(out, len, "cache-idx:%s:%.*s", tenant_of(r), clen, tmpl);
+}
+
+static void count(gw_request_t *r, gw_counter_t c)
+{
+    gw_met_count(r->w->met, c);
+}
+
+/* ---- lookup stage ------------------------------------------------------- */
+
+typedef struct {
+    gw_pending_t pending;
+    gw_redis_cmd_t *cmd;
+} lookup_op_t;
+
+static void cancel_lookup(gw_pending_t *p)
+{
+    lookup_op_t *op = H2O_STRUCT_FROM_MEMBER(lookup_op_t, pending, p);
+    gw_redis_abandon(op->cmd);
+    free(op);
+}
+
+static void on_lookup(const redisReply *reply, const char *error, void *data)
+{
+    lookup_op_t *op = data;
+    gw_request_t *r = op->pending.req;
+    r->pending = NULL;
+    free(op);
+    if (reply != NULL && reply->type == REDIS_REPLY_STRING) {
+        count(r, GW_CTR_CACHE_HIT);
+        r->cache = "HIT";
+        gw_respond_json(r, 200, reply->str, reply->len);
+        return;
+    }
+    if (reply != NULL && reply->type == REDIS_REPLY_NIL) {
+        count(r, GW_CTR_CACHE_MISS);
+        r->cache = "MISS";
+    } else {
+        (void)error; /* counted as a Redis error by worker/redis.c */
+        count(r, GW_CTR_CACHE_BYPASS);
+        r->cache = "BYPASS";
+    }
+    gw_pipeline_resume(r);
+}
+
+gw_stage_result_t gw_stage_cache_lookup(gw_request_t *r)
+{
+    if (!(r->match.route->flags & GW_RF_CACHE) || r->method != GW_METHOD_GET || !gw_redis_enabled(r->w))
+        return GW_NEXT;
+    h2o_req_t *req = r->req;
+    const char *tenant = tenant_of(r);
+    size_t klen = 6 + strlen(tenant) + 1 + req->path.len;
+    char *key = h2o_mem_alloc_pool(&req->pool, klen + 1);
+    /* req->path is "<path>?<query>" as the client sent it (query included). */
+    snprintf(key, klen + 1, "cache:%s:%.*s", tenant, (int)req->path.len, req->path.base);
+    r->cache_key = h2o_iovec_init(key, strlen(key));
+    lookup_op_t *op = calloc(1, sizeof(*op));
+    const char *argv[] = {"GET", key};
+    size_t argvlen[] = {3, r->cache_key.len};
+    if (op == NULL || (op->cmd = gw_redis_command(r->w, on_lookup, op, 2, argv, argvlen)) == NULL) {
+        free(op);
+        count(r, GW_CTR_CACHE_BYPASS);
+        r->cache = "BYPASS";
+        return GW_NEXT;
+    }
+    op->pending.req = r;
+    op->pending.cancel = cancel_lookup;
+    r->pending = &op->pending;
+    return GW_ASYNC;
+}
+
+/* ---- store -------------------------------------------------------------- */
+
+static void on_stored(const redisReply *reply, const char *error, void *data)
+{
+    (void)reply;
+    (void)error;
+    (void)data; /* best effort: a failed store only means the next GET misses */
+}
+
+void gw_cache_store(gw_request_t *r, const char *body, size_t len)
+{
+    if (r->cache == NULL || strcmp(r->cache, "MISS") != 0)
+        return;
+    if (len > (size_t)r->w->cfg->cache_max_body) {
+        count(r, GW_CTR_CACHE_SKIPPED_SIZE);
+        return;
+    }
+    char idx[300], ttl[24];
+    int ilen = index_key(r, idx, sizeof(idx));
+    int tlen = snprintf(ttl, sizeof(ttl), "%ld", r->w->cfg->cache_ttl);
+    const char *argv[] = {"EVAL", store_script, "2", r->cache_key.base, idx, body, ttl};
+    size_t argvlen[] = {4, sizeof(store_script) - 1, 1, r->cache_key.len, (size_t)ilen, len, (size_t)tlen};
+    gw_redis_command(r->w, on_stored, NULL, 7, argv, argvlen);
+}
+
+/* ---- invalidation ------------------------------------------------------- */
+
+typedef struct {
+    gw_pending_t pending;
+    gw_redis_cmd_t *cmd;
+    char *body;
+    size_t len;
+} drop_op_t;
+
+static void free_drop(drop_op_t *op)
+{
+    free(op->body);
+    free(op);
+}
+
+static void cancel_drop(gw_pending_t *p)
+{
+    drop_op_t *op = H2O_STRUCT_FROM_MEMBER(drop_op_t, pending, p);
+    gw_redis_abandon(op->cmd);
+    free_drop(op);
+}
+
+static void on_dropped(const redisReply *reply, const char *error, void *data)
+{
+    drop_op_t *op = data;
+    gw_request_t *r = op->pending.req;
+    r->pending = NULL;
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
+        gw_logf(GW_LOG_WARN, "cache invalidation failed: %s (entries expire after CACHE_TTL)",
+                error ? error : "unexpected reply");
+    gw_respond_json(r, 200, op->body, op->len);
+    free_drop(op);
+}
+
+bool gw_cache_invalidate_reply(gw_request_t *r, const char *body, size_t len)
+{
+    if (!(r->match.route->flags & GW_RF_INVALIDATE) || !gw_redis_enabled(r->w))
+        return false;
+    drop_op_t *op = calloc(1, sizeof(*op));
+    if (op == NULL || (op->body = malloc(len ? len : 1)) == NULL) {
+        free(op);
+        return false;
+    }
+    memcpy(op->body, body, len);
+    op->len = len;
+    char idx[300];
+    int ilen = index_key(r, idx, sizeof(idx));
+    const char *argv[] = {"EVAL", drop_script, "1", idx};
+    size_t argvlen[] = {4, sizeof(drop_script) - 1, 1, (size_t)ilen};
+    op->cmd = gw_redis_command(r->w, on_dropped, op, 4, argv, argvlen);
+    if (op->cmd == NULL) {
+        free_drop(op);
+        return false; /* Redis down: nothing cached can be served either */
+    }
+    op->pending.req = r;
+    op->pending.cancel = cancel_drop;
+    r->pending = &op->pending;
+    return true;
+}

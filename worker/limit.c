@@ -1,0 +1,90 @@
+/*
+ * Rate-limit stages: a token bucket per client IP (before authentication,
+ * so it also shields the auth path) and, when configured, per tenant (after
+ * authentication, from the token's tenant_id). Buckets live in the shared
+ * limiter table (shm/limiter.c), so every worker draws on the same tokens.
+ * A 429 carries Retry-After and X-RateLimit-*; allowed requests carry the
+ * X-RateLimit-* of the tighter bucket on their 2xx response.
+ */
+#include "worker/limit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "master/tenant_limits.h"
+#include "shm/limiter.h"
+#include "worker/log.h"
+#include "worker/respond.h"
+
+#define KEY_KIND_IP     1
+#define KEY_KIND_TENANT 2
+
+static void *table(const gw_request_t *r)
+{
+    return gw_shm_region(r->w->shm, GW_SHM_REGION_LIMITER);
+}
+
+/* Keep the headers of whichever bucket has the fewest tokens left. */
+static void note_headers(gw_request_t *r, const gw_limit_result_t *res)
+{
+    if (r->rl_limit == 0 || (long)res->remaining < r->rl_remaining) {
+        r->rl_limit = res->limit;
+        r->rl_remaining = res->remaining;
+        r->rl_reset = res->reset_s;
+    }
+}
+
+static gw_stage_result_t decide(gw_request_t *r, uint64_t key, double rps, long burst, const char *scope)
+{
+    uint64_t t0 = gw_now_us();
+    gw_limit_result_t res = gw_limiter_take(table(r), key, rps, (uint32_t)burst, gw_now_us());
+    r->t_limit_us += (uint32_t)(gw_now_us() - t0);
+    gw_metrics_slot_t *met = r->w->met;
+    if (res.evicted)
+        gw_met_count(met, GW_CTR_RATELIMIT_EVICTIONS);
+    if (res.allowed) {
+        gw_met_count(met, GW_CTR_RATELIMIT_ALLOWED);
+        note_headers(r, &res);
+        return GW_NEXT;
+    }
+    gw_met_count(met, GW_CTR_RATELIMIT_LIMITED);
+    r->rl_limit = res.limit;
+    r->rl_remaining = 0;
+    r->rl_reset = res.reset_s;
+    char retry[16];
+    int n = snprintf(retry, sizeof(retry), "%u", res.retry_after_s);
+    gw_respond_header(r, "retry-after", retry, (size_t)n);
+    if (gw_log_enabled(GW_LOG_DEBUG)) {
+        gw_log_line_t l;
+        gw_log_begin(&l, GW_LOG_DEBUG, "rate limited");
+        gw_log_str(&l, "scope", scope);
+        gw_log_str(&l, "ip", r->ip);
+        gw_log_end(&l);
+    }
+    gw_respond_error(r, 429, NULL, "rate limit exceeded");
+    return GW_DONE;
+}
+
+gw_stage_result_t gw_stage_limit_ip(gw_request_t *r)
+{
+    if (r->match.route->flags & GW_RF_NO_LIMIT)
+        return GW_NEXT;
+    const gw_config_t *cfg = r->w->cfg;
+    uint64_t key = gw_limiter_key(table(r), r->ip_bytes, sizeof(r->ip_bytes), KEY_KIND_IP);
+    return decide(r, key, cfg->rate_limit_rps, cfg->rate_limit_burst, "ip");
+}
+
+gw_stage_result_t gw_stage_limit_tenant(gw_request_t *r)
+{
+    const gw_config_t *cfg = r->w->cfg;
+    if ((r->match.route->flags & GW_RF_NO_LIMIT) || r->identity == NULL || r->identity->tenant_id[0] == '\0')
+        return GW_NEXT;
+    const gw_tenant_limit_t *o = gw_tenant_limits_find(&cfg->tenant_limits, r->identity->tenant_id);
+    double rps = o ? o->rps : cfg->rate_limit_tenant_rps;
+    long burst = o ? o->burst : cfg->rate_limit_tenant_burst;
+    if (rps <= 0)
+        return GW_NEXT; /* per-tenant limiting off and no override for this tenant */
+    const char *t = r->identity->tenant_id;
+    uint64_t key = gw_limiter_key(table(r), t, strlen(t), KEY_KIND_TENANT);
+    return decide(r, key, rps, burst, "tenant");
+}
