@@ -121,13 +121,18 @@ static void gcra(limiter_entry_t *e, uint64_t key, uint64_t interval, uint32_t b
         uint64_t s = uatomic_read(&e->state);
         uint64_t tat = state_tat(s, key);
         uint64_t start = tat > now ? tat : now;
+        if (start - now >
+            span) { /* limits changed by a HUP: an empty bucket under the new ones, not a debt */
+            uatomic_cmpxchg(&e->state, s, make_state(key, now + span));
+            continue;
+        }
         uint64_t next = start + interval;
         if (next - now > span) {
             uint64_t wait_us = next - now - span;
             res->allowed = false;
             res->remaining = 0;
             res->retry_after_s = (uint32_t)((wait_us + 999999) / 1000000);
-            res->reset_s = (uint32_t)((tat - now + 999999) / 1000000);
+            res->reset_s = (uint32_t)((start - now + 999999) / 1000000);
             return;
         }
         if (uatomic_cmpxchg(&e->state, s, make_state(key, next)) == s) {

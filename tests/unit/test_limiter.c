@@ -102,6 +102,14 @@ static void test_refill_and_headers(void **state)
     assert_false(gw_limiter_take(region, key, 10, 5, t + 100000).allowed);
     /* Another key has its own bucket. */
     assert_true(gw_limiter_take(region, key_of(region, 2, 1), 10, 5, t).allowed);
+    /* Limits raised (HUP): the exhausted slow bucket becomes an empty bucket
+     * under the new limits and refills at the new rate, not in 1000 s. */
+    uint64_t k3 = key_of(region, 3, 1);
+    for (int i = 0; i < 3; i++)
+        gw_limiter_take(region, k3, SLOW_RATE, 3, t);
+    assert_false(gw_limiter_take(region, k3, SLOW_RATE, 3, t).allowed);
+    assert_false(gw_limiter_take(region, k3, 100, 100, t).allowed);
+    assert_true(gw_limiter_take(region, k3, 100, 100, t + 10000).allowed);
     /* Same bytes, other kind: another bucket. */
     assert_true(key_of(region, 1, 1) != key_of(region, 1, 2));
     munmap(region, size);
