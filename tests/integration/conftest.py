@@ -1,6 +1,8 @@
 """pytest fixtures: every process a test starts is stopped when it ends."""
 
 import os
+import re
+import shutil
 import sys
 
 import pytest
@@ -25,6 +27,16 @@ def gateway_factory():
     for g in started:
         if g.proc is not None and g.proc.poll() is None:
             g.stop()
+    # Under `make test-asan` a sanitizer report in a gateway log fails the test
+    # that produced it; otherwise the temporary directories are removed.
+    for g in started:
+        if os.path.exists(g.log_path):
+            report = SANITIZER.search(g.log_text())
+            assert report is None, "sanitizer report in %s: %s" % (g.log_path, report.group(0))
+        shutil.rmtree(g.dir, ignore_errors=True)
+
+
+SANITIZER = re.compile(r"(ERROR: (Address|Leak)Sanitizer|runtime error:)[^\n]*")
 
 
 @pytest.fixture
@@ -44,6 +56,13 @@ def backend_factory():
     yield make
     for b in started:
         b.stop()
+    for b in started:
+        path = os.path.join(b.dir, "stderr")
+        if os.path.exists(path):
+            with open(path, errors="replace") as f:
+                report = SANITIZER.search(f.read())
+            assert report is None, "sanitizer report in %s: %s" % (path, report.group(0))
+        shutil.rmtree(b.dir, ignore_errors=True)
 
 
 @pytest.fixture
