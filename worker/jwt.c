@@ -12,6 +12,8 @@
  */
 #include "worker/jwt.h"
 
+#include "worker/digits.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <jwt.h>
@@ -158,21 +160,6 @@ void gw_jwt_verifier_free(gw_jwt_verifier_t *v)
 
 /* ---- base64url ---------------------------------------------------------- */
 
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
 /* Strict: JWS alphabet only, no padding, no non-zero leftover bits.
  * Returns the decoded length or -1. */
 static long b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap)
@@ -183,7 +170,7 @@ static long b64url_decode(const char *in, size_t len, unsigned char *out, size_t
     uint32_t acc = 0;
     int bits = 0;
     for (size_t i = 0; i < len; i++) {
-        int v = b64url_value((unsigned char)in[i]);
+        int v = gw_b64_value((unsigned char)in[i], true);
         if (v < 0)
             return -1;
         acc = (acc << 6) | (uint32_t)v;

@@ -35,13 +35,13 @@ int gw_tc_name_cmp(const char *key, size_t len, const char *s)
     return s[len] == '\0' ? 0 : -1;
 }
 
-/* Whether key[0..len) is the lowerCamelCase form of proto name `name`, as
- * protoc derives JSON names: drop each '_' and upper-case what follows it
- * (page_size -> pageSize, require_2fa -> require2fa). */
-static bool camel_eq(const char *key, size_t len, const char *name)
+/* Does `key` (len bytes) start with the camelCase form of the snake_case
+ * `name` (UpperCamelCase if `upper`)? *used gets the matched length.
+ * camelCase as protoc derives JSON names: drop each '_' and upper-case what
+ * follows it (page_size -> pageSize, require_2fa -> require2fa). */
+static bool camel_prefix(const char *key, size_t len, const char *name, bool upper, size_t *used)
 {
     size_t i = 0;
-    bool upper = false;
     for (; *name != '\0'; name++) {
         char c = *name;
         if (c == '_') {
@@ -55,7 +55,15 @@ static bool camel_eq(const char *key, size_t len, const char *name)
             return false;
         i++;
     }
-    return i == len;
+    *used = i;
+    return true;
+}
+
+/* Whether key[0..len) is the lowerCamelCase form of proto name `name`. */
+static bool camel_eq(const char *key, size_t len, const char *name)
+{
+    size_t used;
+    return camel_prefix(key, len, name, false, &used) && used == len;
 }
 
 const ProtobufCFieldDescriptor *gw_tc_field(const ProtobufCMessageDescriptor *d, const char *name, size_t len)
@@ -84,20 +92,8 @@ const ProtobufCFieldDescriptor *gw_tc_field(const ProtobufCMessageDescriptor *d,
  * `field`: UpperCamelCase of the field name + "Entry". */
 static bool is_entry_name(const char *entry, const char *field)
 {
-    bool upper = true;
-    for (; *field != '\0'; field++) {
-        char c = *field;
-        if (c == '_') {
-            upper = true;
-            continue;
-        }
-        if (upper && c >= 'a' && c <= 'z')
-            c = (char)(c - 'a' + 'A');
-        upper = false;
-        if (*entry++ != c)
-            return false;
-    }
-    return strcmp(entry, "Entry") == 0;
+    size_t used;
+    return camel_prefix(entry, strlen(entry), field, true, &used) && strcmp(entry + used, "Entry") == 0;
 }
 
 bool gw_tc_is_map(const ProtobufCMessageDescriptor *parent, const ProtobufCFieldDescriptor *f)

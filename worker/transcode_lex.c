@@ -19,6 +19,8 @@
 
 #include "worker/transcode_int.h"
 
+#include "worker/digits.h"
+
 /* ---- numbers and UTF-8 ---------------------------------------------------- */
 
 static bool is_digit(char c)
@@ -125,23 +127,12 @@ size_t gw_tc_utf8_len(const unsigned char *s, const unsigned char *end)
 
 /* ---- tokens --------------------------------------------------------------- */
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The value of 4 hex digits, -1 if they are not. */
 static int hex4(const char *s)
 {
     int v = 0;
     for (int i = 0; i < 4; i++) {
-        int d = hex_digit(s[i]);
+        int d = gw_hex_value(s[i]);
         if (d < 0)
             return -1;
         v = v << 4 | d;

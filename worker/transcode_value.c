@@ -13,6 +13,8 @@
 
 #include "worker/transcode_int.h"
 
+#include "worker/digits.h"
+
 /* ---- messages ------------------------------------------------------------- */
 
 ProtobufCMessage *gw_tc_new_message(const ProtobufCMessageDescriptor *d)
@@ -49,21 +51,6 @@ size_t gw_tc_type_size(ProtobufCType type)
 
 /* ---- base64 --------------------------------------------------------------- */
 
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-') /* standard or URL-safe alphabet */
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
 /* Standard or URL-safe base64, padding optional (but if present, complete). */
 static tc_status_t b64_decode(const char *s, size_t n, ProtobufCBinaryData *out)
 {
@@ -82,7 +69,7 @@ static tc_status_t b64_decode(const char *s, size_t n, ProtobufCBinaryData *out)
     uint32_t acc = 0;
     size_t len = 0;
     for (size_t i = 0; i < m; i++) {
-        int v = b64_value((unsigned char)s[i]);
+        int v = gw_b64_value((unsigned char)s[i], false);
         if (v < 0) {
             free(d);
             return TC_BAD_VALUE;

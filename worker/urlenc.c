@@ -3,18 +3,9 @@
  */
 #include "worker/urlenc.h"
 
-#include <string.h>
+#include "worker/digits.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include <string.h>
 
 bool gw_percent_decode(h2o_mem_pool_t *pool, const char *s, size_t len, bool plus_is_space, const char **out,
                        size_t *out_len)
@@ -29,7 +20,8 @@ bool gw_percent_decode(h2o_mem_pool_t *pool, const char *s, size_t len, bool plu
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
         if (c == '%') {
-            int hi = i + 2 < len ? hexval(s[i + 1]) : -1, lo = i + 2 < len ? hexval(s[i + 2]) : -1;
+            int hi = i + 2 < len ? gw_hex_value(s[i + 1]) : -1,
+                lo = i + 2 < len ? gw_hex_value(s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return false;
             c = (char)(hi * 16 + lo);
