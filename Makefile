@@ -54,7 +54,7 @@ BACKEND_BIN := $(if $(BACKEND_SRC),$(BUILD)/bin/demo-backend)
 	format clean check-config
 .DELETE_ON_ERROR:
 # Generated protobuf-c sources are intermediates: keep them between builds.
-.SECONDARY: $(GEN_C) $(GEN_H)
+.SECONDARY: $(GEN_C) $(GEN_H) $(patsubst $(GEN)/%.c,$(BUILD)/fuzz/gen/%.o,$(GEN_C))
 
 all: $(BIN)/api-gateway $(BACKEND_BIN)
 
@@ -152,9 +152,13 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Wall -Wextra -Werror \
 	-Wno-missing-field-initializers -Wno-unused-command-line-argument
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(GW_SRC) $(GEN_C) | $(BUILD)/.deps-fuzz
+FUZZ_GEN_OBJ := $(patsubst $(GEN)/%.c,$(BUILD)/fuzz/gen/%.o,$(GEN_C))
+$(BUILD)/fuzz/gen/%.o: $(GEN)/%.c | $(BUILD)/.deps-fuzz $(GEN_H)
 	@mkdir -p $(@D)
-	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(GW_SRC) $(GEN_C) $(LDLIBS)
+	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -w -Dregister=register_ -c -o $@ $<
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(GW_SRC) $(FUZZ_GEN_OBJ) | $(BUILD)/.deps-fuzz
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(GW_SRC) $(FUZZ_GEN_OBJ) $(LDLIBS)
 fuzz: $(FUZZ_BIN)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_BIN)
 

@@ -49,6 +49,7 @@ static const key_def_t keys[] = {
     {"JWT_ALGORITHM", T_STR, F(jwt_algorithm), "HS256", NOLIM, false},
     {"JWT_PUBLIC_KEY_FILE", T_STR, F(jwt_public_key_file), "", NOLIM, false},
     {"JWT_LEEWAY", T_LONG, F(jwt_leeway), "0", 0, 86400, false},
+    {"RATE_LIMIT_ENABLED", T_BOOL, F(rate_limit_enabled), "true", NOLIM, false},
     {"RATE_LIMIT_RPS", T_DOUBLE, F(rate_limit_rps), "100", 0.001, 1e6, false},
     {"RATE_LIMIT_BURST", T_LONG, F(rate_limit_burst), "200", 1, 1000000, false},
     {"RATE_LIMIT_TENANT_RPS", T_DOUBLE, F(rate_limit_tenant_rps), "0", 0, 1e6, false},

@@ -41,6 +41,7 @@ typedef struct gw_config {
     char *jwt_public_key_file;
     long jwt_leeway;
 
+    bool rate_limit_enabled;
     double rate_limit_rps;
     long rate_limit_burst;
     double rate_limit_tenant_rps; /* 0 = per-tenant limit off */

@@ -67,9 +67,9 @@ static gw_stage_result_t decide(gw_request_t *r, uint64_t key, double rps, long 
 
 gw_stage_result_t gw_stage_limit_ip(gw_request_t *r)
 {
-    if (r->match.route->flags & GW_RF_NO_LIMIT)
-        return GW_NEXT;
     const gw_config_t *cfg = r->w->cfg;
+    if (!cfg->rate_limit_enabled || (r->match.route->flags & GW_RF_NO_LIMIT))
+        return GW_NEXT;
     uint64_t key = gw_limiter_key(table(r), r->ip_bytes, sizeof(r->ip_bytes), KEY_KIND_IP);
     return decide(r, key, cfg->rate_limit_rps, cfg->rate_limit_burst, "ip");
 }
@@ -77,7 +77,8 @@ gw_stage_result_t gw_stage_limit_ip(gw_request_t *r)
 gw_stage_result_t gw_stage_limit_tenant(gw_request_t *r)
 {
     const gw_config_t *cfg = r->w->cfg;
-    if ((r->match.route->flags & GW_RF_NO_LIMIT) || r->identity == NULL || r->identity->tenant_id[0] == '\0')
+    if (!cfg->rate_limit_enabled || (r->match.route->flags & GW_RF_NO_LIMIT) || r->identity == NULL ||
+        r->identity->tenant_id[0] == '\0')
         return GW_NEXT;
     const gw_tenant_limit_t *o = gw_tenant_limits_find(&cfg->tenant_limits, r->identity->tenant_id);
     double rps = o ? o->rps : cfg->rate_limit_tenant_rps;
