@@ -7,11 +7,20 @@
 
 #include <arpa/inet.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <sys/random.h>
 #include <unistd.h>
 
+/* Per-process generator state; a forked child reseeds (pthread_atfork)
+ * so two workers never produce the same ids. */
 static uint64_t rng[4];
-static pid_t rng_pid;
+static bool rng_seeded, rng_atfork;
+
+static void rng_forget(void)
+{
+    rng_seeded = false;
+}
 
 static inline uint64_t rotl(uint64_t x, int k)
 {
@@ -20,11 +29,13 @@ static inline uint64_t rotl(uint64_t x, int k)
 
 uint64_t gw_random64(void)
 {
-    if (rng_pid != getpid()) {
+    if (!rng_seeded) {
         if (getrandom(rng, sizeof(rng), 0) != (ssize_t)sizeof(rng))
             rng[0] = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL ^ gw_now_us(); /* never all zero */
         rng[1] |= 1;
-        rng_pid = getpid();
+        rng_seeded = true;
+        if (!rng_atfork)
+            rng_atfork = pthread_atfork(NULL, NULL, rng_forget) == 0;
     }
     uint64_t result = rotl(rng[1] * 5, 7) * 9, t = rng[1] << 17;
     rng[2] ^= rng[0];

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "shm/segment.h"
@@ -58,6 +59,25 @@ void gw_log_flush(void)
     access_len = 0;
 }
 
+/* getpid() once per process: it is a system call on every access line. */
+static pid_t cached_pid;
+
+static void forget_pid(void)
+{
+    cached_pid = 0;
+}
+
+static pid_t log_pid(void)
+{
+    static bool atfork;
+    if (cached_pid == 0) {
+        cached_pid = getpid();
+        if (!atfork)
+            atfork = pthread_atfork(NULL, NULL, forget_pid) == 0;
+    }
+    return cached_pid;
+}
+
 void gw_log_begin(gw_log_line_t *l, gw_log_level_t level, const char *msg)
 {
     l->level = level;
@@ -67,7 +87,7 @@ void gw_log_begin(gw_log_line_t *l, gw_log_level_t level, const char *msg)
     gw_buf_puts(&l->b, "\",\"level\":\"");
     gw_buf_puts(&l->b, gw_log_level_name(level));
     gw_buf_puts(&l->b, "\",\"pid\":");
-    gw_buf_i64(&l->b, getpid());
+    gw_buf_i64(&l->b, log_pid());
     gw_buf_puts(&l->b, ",\"role\":\"");
     gw_buf_puts(&l->b, log_role);
     gw_buf_puts(&l->b, "\",\"msg\":");
@@ -111,12 +131,25 @@ void gw_log_int(gw_log_line_t *l, const char *key, int64_t value)
     });
 }
 
+/* "%.3f" without printf for the common case (latencies on every line). */
+static void put_fixed3(gw_buf_t *b, double value)
+{
+    if (!(value >= 0 && value < 1e12)) {
+        gw_buf_printf(b, "%.3f", value);
+        return;
+    }
+    uint64_t m = (uint64_t)(value * 1000 + 0.5);
+    char frac[4] = {'.', (char)('0' + m / 100 % 10), (char)('0' + m / 10 % 10), (char)('0' + m % 10)};
+    gw_buf_i64(b, (int64_t)(m / 1000));
+    gw_buf_add(b, frac, 4);
+}
+
 void gw_log_double(gw_log_line_t *l, const char *key, double value)
 {
     FIELD(l, {
         gw_buf_putc(&l->b, ',');
         gw_buf_json_key(&l->b, key);
-        gw_buf_printf(&l->b, "%.3f", value);
+        put_fixed3(&l->b, value);
     });
 }
 
