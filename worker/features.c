@@ -1,7 +1,8 @@
 /*
  * Feature start-up order for a worker (see worker/features.h): the gRPC
  * JWT verifier and Redis first (the auth stage), the gRPC client (probes and
- * upstream calls use it), the HTTP upstream, then the health probes.
+ * upstream calls use it), the HTTP upstream, the trace exporter, then the
+ * health probes.
  */
 #include "worker/features.h"
 
@@ -9,6 +10,7 @@
 #include "worker/grpc_client.h"
 #include "worker/health_probe.h"
 #include "worker/redis.h"
+#include "worker/trace.h"
 #include "worker/upstream.h"
 
 int gw_features_init(gw_worker_t *w, char *err, size_t errlen)
@@ -21,6 +23,8 @@ int gw_features_init(gw_worker_t *w, char *err, size_t errlen)
         return -1;
     if (gw_upstream_http_init(w, err, errlen) != 0)
         return -1;
+    if (gw_trace_export_init(w, err, errlen) != 0)
+        return -1;
     gw_health_probe_start(w);
     return 0;
 }
@@ -28,6 +32,7 @@ int gw_features_init(gw_worker_t *w, char *err, size_t errlen)
 void gw_features_shutdown(gw_worker_t *w)
 {
     gw_health_probe_stop(w);
+    gw_trace_export_shutdown(w);
     gw_grpc_client_shutdown(w);
     gw_redis_shutdown(w);
     gw_auth_shutdown(w);

@@ -92,6 +92,8 @@ void gw_request_finish(gw_request_t *r, int status)
     gw_met_gauge_add(&w->met->active_requests, -1);
     CMM_STORE_SHARED(w->rec->requests, CMM_LOAD_SHARED(w->rec->requests) + 1);
     w->inflight--;
+    if (r->trace.on)
+        gw_trace_server_end(r, status);
     access_log(r, micros);
 }
 
@@ -128,10 +130,7 @@ gw_request_t *gw_request_new(h2o_req_t *req)
     gw_met_gauge_add(&w->met->active_requests, 1);
     gw_ident_correlation(r);
     gw_ident_client_ip(r);
-    /* Propagated as is unless tracing starts a span of its own. */
-    const h2o_iovec_t *tp = gw_request_header(r, H2O_STRLIT("traceparent"));
-    if (tp != NULL && tp->len <= 128)
-        r->traceparent = *tp;
+    gw_trace_start(r); /* sets r->traceparent (passed through when tracing is off) */
     return r;
 }
 

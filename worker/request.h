@@ -18,6 +18,7 @@
 
 #include "shm/breaker.h"
 #include "worker/route.h"
+#include "worker/trace.h"
 #include "worker/worker.h"
 
 typedef enum { GW_NEXT = 0, GW_DONE = 1, GW_ASYNC = 2 } gw_stage_result_t;
@@ -59,7 +60,8 @@ typedef struct gw_request {
     const char *upstream;    /* access log: the backend that served it */
     const char *cache;       /* access log: HIT / MISS / BYPASS / "" */
     h2o_iovec_t cache_key;   /* set by the cache lookup (request pool) */
-    h2o_iovec_t traceparent; /* forwarded to backends (request pool) */
+    h2o_iovec_t traceparent; /* forwarded to backends (request pool or trace.header) */
+    gw_trace_t trace;        /* worker/trace.c */
 
     int status;    /* set when the response starts */
     bool finished; /* response started, metrics and log written */

@@ -165,6 +165,9 @@ static void on_done(gw_grpc_call_t *call, void *data)
     }
     r->pending = NULL;
     r->t_backend_us = (uint32_t)res->latency_us;
+    if (r->trace.on)
+        gw_trace_client_end(r, gw_service_names[op->service], op->route->rpc, res->latency_us,
+                            (int)res->status, gw_breaker_is_failure(res->status, transport));
     if (status == 200) {
         respond_reply(r, op->route, res);
     } else {

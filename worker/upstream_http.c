@@ -88,6 +88,9 @@ static void finish(http_op_t *op, int status, const char *error)
     op->client = NULL;
     r->pending = NULL;
     r->t_backend_us = (uint32_t)(gw_now_us() - op->start_us);
+    if (r->trace.on)
+        gw_trace_client_end(r, gw_service_names[GW_SVC_NOTIFICATION], "proxy", r->t_backend_us,
+                            error ? 502 : status, error != NULL || status >= 500);
     if (error != NULL) {
         bool timeout = strcmp(error, "context deadline exceeded") == 0;
         gw_log_line_t l;
@@ -204,13 +207,14 @@ static h2o_iovec_t build_head(gw_request_t *r)
     gw_buf_puts(&b, " HTTP/1.1\r\nHost: ");
     gw_buf_add(&b, u->url.authority.base, u->url.authority.len);
     gw_buf_printf(&b, "\r\nContent-Length: %zu\r\n", req->entity.base ? req->entity.len : 0);
-    static const char *const forwarded[] = {"content-type", "authorization", "accept", "traceparent",
-                                            "user-agent"};
+    static const char *const forwarded[] = {"content-type", "authorization", "accept", "user-agent"};
     for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
         const h2o_iovec_t *v = gw_request_header(r, forwarded[i], strlen(forwarded[i]));
         if (v != NULL)
             add_header(&b, forwarded[i], v->base, v->len);
     }
+    if (r->traceparent.len > 0)
+        add_header(&b, "traceparent", r->traceparent.base, r->traceparent.len);
     add_header(&b, "x-correlation-id", r->correlation_id.base, r->correlation_id.len);
     add_header(&b, "x-forwarded-for", r->ip, strlen(r->ip));
     if (r->identity != NULL) {

@@ -44,6 +44,7 @@ typedef struct gw_worker {
     struct gw_http_upstream *http; /* worker/upstream_http.c: notification proxy */
     struct gw_redis *redis;        /* worker/redis.c */
     struct gw_jwt_verifier *jwt;   /* worker/jwt.c */
+    struct gw_tracer *tracer;      /* worker/trace_export.c (ENABLE_TRACING) */
 } gw_worker_t;
 
 /* Entry point after fork: serve until drained, then exit the process. */
