@@ -1,10 +1,10 @@
 /*
  * Limiter decisions per second on the shared table (shm/limiter.c): N
  * processes take tokens from a 262,144-entry table in one MAP_SHARED region,
- * over 100,000 keys (IP-shaped, so every call hashes and probes). Prints one
+ * over KEYS keys (IP-shaped, so every call hashes and probes; default 100,000). Prints one
  * line: procs, decisions, seconds, decisions/s.
  *
- *   bench_limiter NPROCS SECONDS
+ *   bench_limiter NPROCS SECONDS [KEYS]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,13 +17,13 @@
 #include "shm/limiter.h"
 #include "shm/segment.h"
 
-#define CAP  262144
-#define KEYS 100000
+#define CAP 262144
 
 int main(int argc, char **argv)
 {
     int nprocs = argc > 1 ? atoi(argv[1]) : 1;
     double secs = argc > 2 ? atof(argv[2]) : 2;
+    uint32_t nkeys = argc > 3 ? (uint32_t)atoi(argv[3]) : 100000;
     size_t size = gw_limiter_region_size(CAP);
     void *region = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     uint64_t *counts =
@@ -39,7 +39,7 @@ int main(int argc, char **argv)
             uint32_t i = (uint32_t)p * 7919;
             for (;;) {
                 for (int k = 0; k < 1024; k++, i++) {
-                    uint32_t id = i % KEYS;
+                    uint32_t id = i % nkeys;
                     memcpy(ip + 12, &id, sizeof(id));
                     uint64_t key = gw_limiter_key(region, ip, sizeof(ip), 1);
                     gw_limiter_take(region, key, 100, 200, gw_now_us());
