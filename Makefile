@@ -6,6 +6,7 @@
 #   make test-asan  the same suite with ASan + UBSan + LeakSanitizer
 #   make bench      benchmarks against nginx, results in docs/PERFORMANCE.md
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS each
+#   make chaos      faults under load for CHAOS_SECONDS (tests/chaos)
 #   make deps       install missing Debian packages (as root) or print the apt-get line
 #
 # Sources are found by wildcard: master/*.c, worker/*.c, shm/*.c, proto/*.proto,
@@ -50,7 +51,7 @@ TEST_UTIL_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 BACKEND_SRC := $(wildcard tests/backends/*.c)
 BACKEND_BIN := $(if $(BACKEND_SRC),$(BUILD)/bin/demo-backend)
 
-.PHONY: all deps deps-run deps-test deps-bench deps-fuzz run test test-unit test-integration test-asan bench fuzz \
+.PHONY: all deps deps-run deps-test deps-bench deps-fuzz run test test-unit test-integration test-asan bench fuzz chaos \
 	format clean check-config
 .DELETE_ON_ERROR:
 # Generated protobuf-c sources are intermediates: keep them between builds.
@@ -161,6 +162,11 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(GW_SRC) $(FUZZ_GEN_OBJ) | $(BUILD)/.deps-fuzz
 	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(GW_SRC) $(FUZZ_GEN_OBJ) $(LDLIBS)
 fuzz: $(FUZZ_BIN)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_BIN)
+
+# Faults under load (tests/chaos/README.md); a 40 s run is part of `make test`.
+CHAOS_SECONDS ?= 600
+chaos: $(BUILD)/.deps-test all
+	@GW_BIN=$(BIN)/api-gateway GW_BACKEND=$(BACKEND_BIN) /usr/bin/python3 tests/chaos/run.py --duration $(CHAOS_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

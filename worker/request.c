@@ -182,6 +182,10 @@ int gw_request_on_req(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
+/* Request headers larger than this (names + values) are refused with 431,
+ * as nginx refuses past its large_client_header_buffers. */
+#define GW_MAX_HEADER_BYTES (64 * 1024)
+
 /* Route-level admission: everything decidable from the route and headers. */
 static gw_stage_result_t stage_admit(gw_request_t *r)
 {
@@ -199,6 +203,13 @@ static gw_stage_result_t stage_admit(gw_request_t *r)
         gw_log_str(&l, "endpoint", route->tmpl);
         gw_log_end(&l);
         gw_respond_error(r, 403, NULL, "forbidden: address not in ADMIN_ALLOW");
+        return GW_DONE;
+    }
+    size_t header_bytes = 0;
+    for (size_t i = 0; i < req->headers.size; i++)
+        header_bytes += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
+    if (header_bytes > GW_MAX_HEADER_BYTES) { /* h2o itself accepts up to ~400 KiB */
+        gw_respond_error(r, 431, NULL, "request header fields too large");
         return GW_DONE;
     }
     if (req->entity.base != NULL && req->entity.len > (size_t)r->w->cfg->max_request_size) {

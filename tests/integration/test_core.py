@@ -389,3 +389,9 @@ def test_systemd_unit_verifies(tmp_path):
     path.write_text(unit.replace("/usr/local/bin/api-gateway", os.path.abspath(GW_BIN)))
     r = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True)
     assert r.returncode == 0 and r.stderr.strip() == "", r.stderr
+
+
+def test_oversized_headers_are_431(gateway):
+    r = gateway.req("GET", "/api/v1/users", headers={"X-Big": "a" * 70000})
+    assert r.status == 431 and r.json()["error"]["message"] == "request header fields too large"
+    assert gateway.req("GET", "/ready", headers={"X-Fine": "a" * 8000}).status == 200
