@@ -50,9 +50,12 @@ def cpu_seconds(pids):
 
 
 def to_ms(v):
-    m = re.match(r"([\d.]+)(us|ms|s)", v)
-    n, unit = float(m.group(1)), m.group(2)
-    return n / 1000 if unit == "us" else n if unit == "ms" else n * 1000
+    """wrk's latency text ("812.00us", "1.20ms", "2.00s", "1.05m") in ms."""
+    m = re.match(r"([\d.]+)(us|ms|s|m|h)$", v)
+    if m is None:
+        raise ValueError("unexpected wrk latency %r" % v)
+    scale = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}[m.group(2)]
+    return float(m.group(1)) * scale
 
 
 def wrk(url, seconds, headers=(), conns=50):
@@ -60,10 +63,12 @@ def wrk(url, seconds, headers=(), conns=50):
     for h in headers:
         cmd += ["-H", h]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 60).stdout
+    if not re.search(r"50%\s+[\d.]+(us|ms|s|m|h)\n", out):
+        raise RuntimeError("wrk gave no latency figures for %s:\n%s" % (url, out))
     res = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-           "p50": to_ms(re.search(r"50%\s+(\S+)", out).group(1)),
-           "p99": to_ms(re.search(r"99%\s+(\S+)", out).group(1))}
+           "p50": to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
+           "p99": to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))}
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     res["non2xx"] = int(m.group(1)) if m else 0
     return res
@@ -75,10 +80,16 @@ def measure(name, server_pid, url, seconds, headers=(), expect_non2xx=False):
     for _ in range(2):  # best of two: a neighbour's burst on a shared machine hits one run, rarely both
         pids = proc_tree(server_pid)
         c0 = cpu_seconds(pids)
-        r = wrk(url, seconds, headers)
+        try:
+            r = wrk(url, seconds, headers)
+        except RuntimeError as e:
+            print("  (run discarded: %s)" % str(e).splitlines()[0], flush=True)
+            continue
         r["cpu_us"] = (cpu_seconds(pids) - c0) * 1e6 / max(r["requests"], 1)
         if best is None or r["rps"] > best["rps"]:
             best = r
+    if best is None:
+        raise RuntimeError("no usable wrk run for " + name)
     r = best
     r["name"] = name
     ok = r["non2xx"] >= r["requests"] * 0.99 if expect_non2xx else r["non2xx"] == 0
