@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "worker/buf.h"
+#include "worker/httpc.h"
 #include "worker/log.h"
 #include "worker/trace.h"
 #include "worker/trace_int.h"
@@ -25,11 +26,8 @@
 
 typedef struct gw_tracer {
     gw_worker_t *w;
-    h2o_url_t url;
-    char *url_text; /* owns the strings url points into */
-    h2o_socketpool_t pool;
-    h2o_http1client_ctx_t client_ctx;
-    h2o_timeout_t io_timeout, flush_timeout;
+    gw_httpc_t c; /* JAEGER_URL */
+    h2o_timeout_t flush_timeout;
     h2o_timeout_entry_t flush_entry;
     gw_span_t spans[SPAN_CAP]; /* ring */
     size_t head, count;
@@ -56,21 +54,15 @@ int gw_trace_export_init(gw_worker_t *w, char *err, size_t errlen)
     if (!w->cfg->enable_tracing)
         return 0;
     gw_tracer_t *t = calloc(1, sizeof(*t));
-    char *text = strdup(w->cfg->jaeger_url);
-    if (t == NULL || text == NULL || h2o_url_parse(text, SIZE_MAX, &t->url) != 0) {
-        snprintf(err, errlen, "JAEGER_URL: cannot parse \"%s\"", w->cfg->jaeger_url);
+    if (t == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (gw_httpc_init(&t->c, &w->ctx, "JAEGER_URL", w->cfg->jaeger_url, 4, 5000, err, errlen) != 0) {
         free(t);
-        free(text);
         return -1;
     }
     t->w = w;
-    t->url_text = text;
-    h2o_socketpool_init_by_hostport(&t->pool, t->url.host, h2o_url_get_port(&t->url), 0, 4);
-    h2o_socketpool_set_timeout(&t->pool, w->ctx.loop, 2000);
-    h2o_timeout_init(w->ctx.loop, &t->io_timeout, 5000);
-    t->client_ctx.loop = w->ctx.loop;
-    t->client_ctx.getaddr_receiver = &w->ctx.receivers.hostinfo_getaddr;
-    t->client_ctx.io_timeout = &t->io_timeout;
     h2o_timeout_init(w->ctx.loop, &t->flush_timeout, FLUSH_MS);
     t->flush_entry.cb = on_flush_timer;
     h2o_timeout_link(w->ctx.loop, &t->flush_timeout, &t->flush_entry);
@@ -89,8 +81,7 @@ void gw_trace_export_shutdown(gw_worker_t *w)
         h2o_timeout_unlink(&t->flush_entry);
     if (t->body.data != NULL)
         gw_buf_free(&t->body);
-    h2o_socketpool_dispose(&t->pool);
-    free(t->url_text);
+    gw_httpc_dispose(&t->c);
     free(t);
     w->tracer = NULL;
 }
@@ -189,14 +180,14 @@ static void build_batch(gw_tracer_t *t, size_t n)
     }
     gw_buf_puts(&json, "]}]}]}");
     gw_buf_init(&t->body, json.len + 512);
-    bool has_path = t->url.path.len > 1;
+    bool has_path = t->c.url.path.len > 1;
     gw_buf_puts(&t->body, "POST ");
     if (has_path)
-        gw_buf_add(&t->body, t->url.path.base, t->url.path.len);
+        gw_buf_add(&t->body, t->c.url.path.base, t->c.url.path.len);
     else
         gw_buf_puts(&t->body, "/v1/traces");
     gw_buf_puts(&t->body, " HTTP/1.1\r\nHost: ");
-    gw_buf_add(&t->body, t->url.authority.base, t->url.authority.len);
+    gw_buf_add(&t->body, t->c.url.authority.base, t->c.url.authority.len);
     gw_buf_printf(&t->body, "\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n", json.len);
     size_t head = t->body.len;
     gw_buf_add(&t->body, json.data, json.len);
@@ -283,5 +274,5 @@ static void flush(gw_tracer_t *t)
         return;
     t->batch = t->count < BATCH_MAX ? t->count : BATCH_MAX;
     build_batch(t, t->batch);
-    h2o_http1client_connect_with_pool(&t->client, t, &t->client_ctx, &t->pool, on_connect);
+    h2o_http1client_connect_with_pool(&t->client, t, &t->c.ctx, &t->c.pool, on_connect);
 }

@@ -11,15 +11,13 @@
 #include <string.h>
 
 #include "worker/breaker_gate.h"
+#include "worker/httpc.h"
 #include "worker/log.h"
 #include "worker/respond.h"
 #include "worker/upstream.h"
 
 typedef struct gw_http_upstream {
-    h2o_url_t url; /* parsed NOTIFICATION_SERVICE_URL; strings live as long as the worker */
-    h2o_socketpool_t pool;
-    h2o_http1client_ctx_t client_ctx;
-    h2o_timeout_t io_timeout;
+    gw_httpc_t c; /* NOTIFICATION_SERVICE_URL; lives as long as the worker */
 } gw_http_upstream_t;
 
 typedef struct {
@@ -37,20 +35,15 @@ typedef struct {
 int gw_upstream_http_init(gw_worker_t *w, char *err, size_t errlen)
 {
     gw_http_upstream_t *u = calloc(1, sizeof(*u));
-    char *url = strdup(w->cfg->notification_service_url);
-    if (u == NULL || url == NULL || h2o_url_parse(url, SIZE_MAX, &u->url) != 0) {
-        snprintf(err, errlen, "NOTIFICATION_SERVICE_URL: cannot parse \"%s\"",
-                 w->cfg->notification_service_url);
-        free(u);
-        free(url);
+    if (u == NULL) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
-    h2o_socketpool_init_by_hostport(&u->pool, u->url.host, h2o_url_get_port(&u->url), 0, 256);
-    h2o_socketpool_set_timeout(&u->pool, w->ctx.loop, 2000);
-    h2o_timeout_init(w->ctx.loop, &u->io_timeout, (uint64_t)(w->cfg->request_timeout * 1000));
-    u->client_ctx.loop = w->ctx.loop;
-    u->client_ctx.getaddr_receiver = &w->ctx.receivers.hostinfo_getaddr;
-    u->client_ctx.io_timeout = &u->io_timeout;
+    if (gw_httpc_init(&u->c, &w->ctx, "NOTIFICATION_SERVICE_URL", w->cfg->notification_service_url, 256,
+                      (uint64_t)(w->cfg->request_timeout * 1000), err, errlen) != 0) {
+        free(u);
+        return -1;
+    }
     w->http = u;
     return 0;
 }
@@ -115,7 +108,7 @@ static const char *describe_error(const char *errstr, char *buf, size_t len)
         return "context deadline exceeded";
     if (strstr(errstr, "Name or service not known") != NULL || strstr(errstr, "name resolution") != NULL ||
         strstr(errstr, "No address associated") != NULL || strstr(errstr, "nodename nor servname") != NULL) {
-        snprintf(buf, len, "dial tcp: lookup %.*s: no such host", (int)u->url.host.len, u->url.host.base);
+        snprintf(buf, len, "dial tcp: lookup %.*s: no such host", (int)u->c.url.host.len, u->c.url.host.base);
         return buf;
     }
     if (strstr(errstr, "connect") != NULL || strstr(errstr, "connection") != NULL)
@@ -205,7 +198,7 @@ static h2o_iovec_t build_head(gw_request_t *r)
     gw_buf_putc(&b, ' ');
     gw_buf_add(&b, req->path.base, req->path.len);
     gw_buf_puts(&b, " HTTP/1.1\r\nHost: ");
-    gw_buf_add(&b, u->url.authority.base, u->url.authority.len);
+    gw_buf_add(&b, u->c.url.authority.base, u->c.url.authority.len);
     gw_buf_printf(&b, "\r\nContent-Length: %zu\r\n", req->entity.base ? req->entity.len : 0);
     static const char *const forwarded[] = {"content-type", "authorization", "accept", "user-agent"};
     for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
@@ -244,6 +237,6 @@ gw_stage_result_t gw_upstream_http(gw_request_t *r)
     op->pending.cancel = cancel_op;
     r->pending = &op->pending;
     r->upstream = gw_service_names[GW_SVC_NOTIFICATION];
-    h2o_http1client_connect_with_pool(&op->client, op, &u->client_ctx, &u->pool, on_connect);
+    h2o_http1client_connect_with_pool(&op->client, op, &u->c.ctx, &u->c.pool, on_connect);
     return GW_ASYNC;
 }
