@@ -41,7 +41,10 @@ bool gw_trace_parse(const char *s, size_t len, uint8_t trace_id[16], uint8_t par
 /* A request arrived: continue or start a trace and set r->traceparent. */
 void gw_trace_start(struct gw_request *r);
 
-/* A backend call of `r` ended after `latency_us`: record the CLIENT span. */
+/* A backend call of `r` ended after `latency_us`: record the CLIENT span.
+ * `service` and `rpc` are static strings: `rpc` is the gRPC path
+ * ("/pkg.Service/Method") or "proxy" for the HTTP proxy; `status` is the
+ * gRPC code or the HTTP status. */
 void gw_trace_client_end(struct gw_request *r, const char *service, const char *rpc, uint64_t latency_us,
                          int status, bool error);
 

@@ -103,16 +103,20 @@ void gw_trace_record(gw_worker_t *w, const gw_span_t *span)
 
 /* ---- OTLP JSON ------------------------------------------------------------ */
 
-static void attr_str(gw_buf_t *b, bool *first, const char *key, const char *value)
+static void attr_strn(gw_buf_t *b, bool *first, const char *key, const char *value, size_t n)
 {
-    if (value == NULL)
-        return;
     gw_buf_puts(b, *first ? "{\"key\":" : ",{\"key\":");
     *first = false;
     gw_buf_json_cstr(b, key);
     gw_buf_puts(b, ",\"value\":{\"stringValue\":");
-    gw_buf_json_cstr(b, value);
+    gw_buf_json_str(b, value, n);
     gw_buf_puts(b, "}}");
+}
+
+static void attr_str(gw_buf_t *b, bool *first, const char *key, const char *value)
+{
+    if (value != NULL)
+        attr_strn(b, first, key, value, strlen(value));
 }
 
 static void attr_int(gw_buf_t *b, bool *first, const char *key, int64_t value)
@@ -123,6 +127,23 @@ static void attr_int(gw_buf_t *b, bool *first, const char *key, int64_t value)
     gw_buf_puts(b, ",\"value\":{\"intValue\":\"");
     gw_buf_i64(b, value);
     gw_buf_puts(b, "\"}}");
+}
+
+/* A CLIENT span: a gRPC call (name "/pkg.Service/Method") gets rpc.*
+ * attributes, the notification proxy gets http.* ones. */
+static void client_attrs(gw_buf_t *b, bool *first, const gw_span_t *s)
+{
+    attr_str(b, first, "peer.service", s->service);
+    const char *slash = s->name[0] == '/' ? strchr(s->name + 1, '/') : NULL;
+    if (slash == NULL) {
+        attr_str(b, first, "http.method", s->method);
+        attr_int(b, first, "http.status_code", s->status);
+        return;
+    }
+    attr_str(b, first, "rpc.system", "grpc");
+    attr_strn(b, first, "rpc.service", s->name + 1, (size_t)(slash - s->name - 1));
+    attr_str(b, first, "rpc.method", slash + 1);
+    attr_int(b, first, "rpc.grpc.status_code", s->status);
 }
 
 static void span_json(gw_buf_t *b, const gw_span_t *s)
@@ -158,9 +179,7 @@ static void span_json(gw_buf_t *b, const gw_span_t *s)
         attr_str(b, &first, "http.route", s->name);
         attr_int(b, &first, "http.status_code", s->status);
     } else {
-        attr_str(b, &first, "peer.service", s->service);
-        attr_str(b, &first, "rpc.method", s->name);
-        attr_int(b, &first, "rpc.grpc.status_code", s->status);
+        client_attrs(b, &first, s);
     }
     gw_buf_printf(b, "],\"status\":{\"code\":%d}}", s->error ? 2 : 1);
 }

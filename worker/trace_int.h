@@ -20,8 +20,8 @@ typedef struct {
     bool has_parent, error;
     gw_span_kind_t kind;
     uint64_t start_ns, end_ns;
-    const char *name;    /* SERVER: route template; CLIENT: the RPC path or "proxy" */
-    const char *method;  /* SERVER: HTTP method */
+    const char *name;    /* SERVER: route template; CLIENT: the RPC path "/pkg.Service/Method" or "proxy" */
+    const char *method;  /* the request's HTTP method (attribute of SERVER and proxy spans) */
     const char *service; /* CLIENT: backend service */
     int status;          /* SERVER: HTTP status; CLIENT: gRPC code or HTTP status */
 } gw_span_t;

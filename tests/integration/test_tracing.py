@@ -86,7 +86,11 @@ def test_spans_follow_the_incoming_traceparent(stack_factory, receiver):
     assert server["parentSpanId"] == parent and server["name"] == "GET /api/v1/users"
     assert attrs(server)["http.route"] == "/api/v1/users" and attrs(server)["http.status_code"] == "200"
     assert client["parentSpanId"] == server["spanId"]
-    assert attrs(client)["rpc.method"] == "/user.UserService/ListUsers"
+    assert client["name"] == "/user.UserService/ListUsers"
+    ca = attrs(client)
+    assert ca["rpc.system"] == "grpc" and ca["rpc.service"] == "user.UserService"
+    assert ca["rpc.method"] == "ListUsers" and ca["rpc.grpc.status_code"] == "0"
+    assert ca["peer.service"] == "user-service"
     assert server["status"]["code"] == 1 and client["status"]["code"] == 1
     for sp in (server, client):
         assert len(sp["spanId"]) == 16 and int(sp["endTimeUnixNano"]) >= int(sp["startTimeUnixNano"]) > 0
@@ -133,3 +137,34 @@ def test_receiver_down_never_fails_requests(stack_factory):
     wait_for(lambda: s.gw.metric("api_gateway_trace_export_errors_total") >= 1, timeout=10, what="export errors")
     assert s.gw.metric("api_gateway_trace_spans_dropped_total") >= 1
     s.gw.wait_log("trace export to .* failed")
+
+
+def test_proxy_call_is_a_client_span(stack_factory, receiver):
+    s = traced_stack(stack_factory, receiver)
+    trace_id, parent = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+    r = s.gw.req("POST", "/api/v1/notifications/email", body={"to": "a@b.c", "subject": "hi"},
+                 headers=dict(bearer(make_token()), traceparent="00-%s-%s-01" % (trace_id, parent)))
+    assert r.status == 201, r
+    spans = wait_for(lambda: len(receiver.spans()) >= 2 and receiver.spans(), what="spans exported")
+    server = [x for x in spans if x["kind"] == 2 and x["traceId"] == trace_id][0]
+    client = [x for x in spans if x["kind"] == 3 and x["traceId"] == trace_id][0]
+    assert server["parentSpanId"] == parent and client["parentSpanId"] == server["spanId"]
+    assert attrs(server)["http.route"] == "/api/v1/notifications/email"
+    ca = attrs(client)
+    assert ca["http.method"] == "POST" and ca["http.status_code"] == "201"
+    assert ca["peer.service"] == "notification-service" and "rpc.method" not in ca
+    seen = s.notification.records()[-1]["metadata"]["traceparent"]
+    assert seen == "00-%s-%s-01" % (trace_id, client["spanId"])
+
+
+def test_tracing_off_passes_traceparent_through(stack_factory):
+    s = stack_factory()
+    tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    h = dict(bearer(make_token()), traceparent=tp)
+    assert s.gw.req("GET", "/api/v1/users", headers=h).status == 200
+    assert s.user.records("/ListUsers")[-1]["metadata"]["traceparent"] == tp
+    assert s.gw.req("POST", "/api/v1/notifications/email", body={"to": "a@b.c"}, headers=h).status == 201
+    assert s.notification.records()[-1]["metadata"]["traceparent"] == tp
+    # nothing made up without an incoming one
+    assert s.gw.req("GET", "/api/v1/users", headers=bearer(make_token())).status == 200
+    assert "traceparent" not in s.user.records("/ListUsers")[-1]["metadata"]
