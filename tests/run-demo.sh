@@ -28,14 +28,19 @@ start_backend() { # service port
   "$backend" --service "$1" --listen "127.0.0.1:$2" --jwt-secret "$secret" >"$dir/$1.log" 2>&1 &
   pids+=($!)
 }
-start_backend auth 50051
-start_backend user 50052
-start_backend tenant 50053
-start_backend notification 8084
+# Ports can be moved with the environment (the integration test picks free ones).
+auth_port=${DEMO_AUTH_PORT:-50051}
+user_port=${DEMO_USER_PORT:-50052}
+tenant_port=${DEMO_TENANT_PORT:-50053}
+notification_port=${DEMO_NOTIFICATION_PORT:-8084}
+start_backend auth "$auth_port"
+start_backend user "$user_port"
+start_backend tenant "$tenant_port"
+start_backend notification "$notification_port"
 
 redis_url=""
 if command -v redis-server >/dev/null; then
-  redis_port=6390
+  redis_port=${DEMO_REDIS_PORT:-6390}
   redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
     >"$dir/redis.log" 2>&1 &
   pids+=($!)
@@ -44,8 +49,8 @@ else
   echo "(redis-server not installed: running without the token blacklist and the cache)"
 fi
 
-AUTH_SERVICE_URL=127.0.0.1:50051 USER_SERVICE_URL=127.0.0.1:50052 TENANT_SERVICE_URL=127.0.0.1:50053 \
-NOTIFICATION_SERVICE_URL=http://127.0.0.1:8084 JWT_SECRET="$secret" REDIS_URL="$redis_url" \
+AUTH_SERVICE_URL=127.0.0.1:$auth_port USER_SERVICE_URL=127.0.0.1:$user_port TENANT_SERVICE_URL=127.0.0.1:$tenant_port \
+NOTIFICATION_SERVICE_URL=http://127.0.0.1:$notification_port JWT_SECRET="$secret" REDIS_URL="$redis_url" \
 API_GATEWAY_PORT="$port" \
   "$gw" -c etc/api-gateway.conf > >(tee "$dir/gateway.log" | { [ -n "$check" ] && cat >/dev/null || cat; }) 2>&1 &
 pids+=($!)
