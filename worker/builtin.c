@@ -43,9 +43,12 @@ int gw_builtin_ready(gw_request_t *r)
     /* Only a stopping gateway is "draining": during a reload the old
      * generation finishes its requests while the new one is ready, and a
      * load balancer must not take the whole instance out for that. */
-    if (CMM_LOAD_SHARED(r->w->shm->hdr->state) == GW_STATE_STOPPING)
+    if (CMM_LOAD_SHARED(r->w->shm->hdr->state) == GW_STATE_STOPPING) {
+        /* The master announces the stop before this worker handles its
+         * SIGTERM: close the connection now rather than when h2o learns. */
+        r->req->http1_is_persistent = 0;
         gw_respond_json(r, 503, H2O_STRLIT("{\"status\":\"draining\"}"));
-    else
+    } else
         gw_respond_json(r, 200, H2O_STRLIT("{\"status\":\"ready\"}"));
     return 0;
 }
