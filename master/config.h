@@ -40,6 +40,8 @@ typedef struct gw_config {
     char *jwt_algorithm;
     char *jwt_public_key_file;
     long jwt_leeway;
+    char *jwt_required_claims;    /* comma-separated claims a token must carry */
+    char *response_redact_fields; /* comma-separated response fields never sent */
 
     bool rate_limit_enabled;
     double rate_limit_rps;
@@ -55,6 +57,9 @@ typedef struct gw_config {
     gw_cidr_list_t admin_allow;
 
     long max_request_size;
+    long max_response_size; /* largest backend reply we accept (gRPC receive limit) */
+    long max_uri_size;      /* request-target bytes past which we answer 414 */
+    long revocation_table_size; /* segment record of recent logouts (Redis-loss safety) */
     double request_timeout; /* seconds */
 
     char *redis_url;
