@@ -24,26 +24,51 @@ stop_all() {
 }
 trap 'echo; echo "stopping..."; stop_all; exit 0' INT TERM
 
-start_backend() { # service port
+die() { # message: one line naming what failed, then stop everything
+  echo "demo: $*" >&2
+  stop_all
+  exit 1
+}
+
+# Start one backend and wait until it listens; a backend that cannot start
+# (a port taken, e.g. by an ephemeral port left from a test run) stops the
+# demo with the service, the port and the variable that moves it.
+start_backend() { # service port variable
   "$backend" --service "$1" --listen "127.0.0.1:$2" --jwt-secret "$secret" >"$dir/$1.log" 2>&1 &
-  pids+=($!)
+  local pid=$!
+  pids+=("$pid")
+  for _ in $(seq 200); do
+    grep -q "listening on" "$dir/$1.log" 2>/dev/null && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      die "$1 service could not start on 127.0.0.1:$2 ($(tail -n 1 "$dir/$1.log")); set $3 to a free port"
+    fi
+    sleep 0.05
+  done
+  die "$1 service did not start listening on 127.0.0.1:$2 within 10 s (log: $dir/$1.log)"
 }
 # Ports can be moved with the environment (the integration test picks free ones).
 auth_port=${DEMO_AUTH_PORT:-50051}
 user_port=${DEMO_USER_PORT:-50052}
 tenant_port=${DEMO_TENANT_PORT:-50053}
 notification_port=${DEMO_NOTIFICATION_PORT:-8084}
-start_backend auth "$auth_port"
-start_backend user "$user_port"
-start_backend tenant "$tenant_port"
-start_backend notification "$notification_port"
+start_backend auth "$auth_port" DEMO_AUTH_PORT
+start_backend user "$user_port" DEMO_USER_PORT
+start_backend tenant "$tenant_port" DEMO_TENANT_PORT
+start_backend notification "$notification_port" DEMO_NOTIFICATION_PORT
 
 redis_url=""
 if command -v redis-server >/dev/null; then
   redis_port=${DEMO_REDIS_PORT:-6390}
   redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
     >"$dir/redis.log" 2>&1 &
-  pids+=($!)
+  redis_pid=$!
+  pids+=("$redis_pid")
+  for _ in $(seq 200); do
+    grep -q "Ready to accept connections" "$dir/redis.log" 2>/dev/null && break
+    kill -0 "$redis_pid" 2>/dev/null ||
+      die "redis could not start on 127.0.0.1:$redis_port ($(grep -m1 -i 'error\|could not' "$dir/redis.log")); set DEMO_REDIS_PORT to a free port"
+    sleep 0.05
+  done
   redis_url="redis://127.0.0.1:$redis_port/0"
 else
   echo "(redis-server not installed: running without the token blacklist and the cache)"
@@ -53,13 +78,25 @@ AUTH_SERVICE_URL=127.0.0.1:$auth_port USER_SERVICE_URL=127.0.0.1:$user_port TENA
 NOTIFICATION_SERVICE_URL=http://127.0.0.1:$notification_port JWT_SECRET="$secret" REDIS_URL="$redis_url" \
 API_GATEWAY_PORT="$port" \
   "$gw" -c etc/api-gateway.conf > >(tee "$dir/gateway.log" | { [ -n "$check" ] && cat >/dev/null || cat; }) 2>&1 &
-pids+=($!)
+gw_pid=$!
+pids+=("$gw_pid")
 
-# Wait until the first health probes (backends and Redis) have answered.
-for _ in $(seq 100); do
-  curl -s "http://127.0.0.1:$port/health" 2>/dev/null | grep -q '"status":"healthy"' && break
-  sleep 0.1
+# Wait until the first health probes (backends and Redis) have answered;
+# never print the examples over a gateway or backend that is not there.
+healthy=""
+for _ in $(seq 200); do
+  if curl -s -m 2 "http://127.0.0.1:$port/health" 2>/dev/null | grep -q '"status":"healthy"'; then
+    healthy=1
+    break
+  fi
+  kill -0 "$gw_pid" 2>/dev/null || break
+  sleep 0.05
 done
+if [ -z "$healthy" ]; then
+  kill -0 "$gw_pid" 2>/dev/null ||
+    die "the gateway stopped: $(grep -v '^{' "$dir/gateway.log" | tail -n 1) (API_GATEWAY_PORT moves it)"
+  die "the gateway is not healthy after 10 s: $(curl -s -m 2 "http://127.0.0.1:$port/health")"
+fi
 
 base="http://localhost:$port"
 cat <<EOF
