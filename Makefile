@@ -151,19 +151,29 @@ test-asan:
 bench: $(BUILD)/.deps-bench $(BUILD)/.deps-test all
 	@BUILD=$(BUILD) GW_BIN=$(BIN)/api-gateway GW_BACKEND=$(BACKEND_BIN) tests/bench/run.sh
 
-# libFuzzer targets: our sources rebuilt with clang and coverage.
+# libFuzzer targets: our sources built once with clang and coverage into
+# $(BUILD)/fuzz/libgw.a, which every target links (a target pulls only the
+# objects it uses).
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Wall -Wextra -Werror \
-	-Wno-missing-field-initializers -Wno-unused-command-line-argument
+FUZZ_WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-unused-command-line-argument
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(FUZZ_WARN)
+FUZZ_LIB_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_OBJ := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(GW_SRC))
 FUZZ_GEN_OBJ := $(patsubst $(GEN)/%.c,$(BUILD)/fuzz/gen/%.o,$(GEN_C))
 $(BUILD)/fuzz/gen/%.o: $(GEN)/%.c | $(BUILD)/.deps-fuzz $(GEN_H)
 	@mkdir -p $(@D)
-	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -w -Dregister=register_ -c -o $@ $<
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(GW_SRC) $(FUZZ_GEN_OBJ) | $(BUILD)/.deps-fuzz
+	clang $(CPPFLAGS) $(FUZZ_LIB_CFLAGS) -w -Dregister=register_ -c -o $@ $<
+$(BUILD)/fuzz/obj/%.o: %.c | $(BUILD)/.deps-fuzz $(GEN_H)
 	@mkdir -p $(@D)
-	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(GW_SRC) $(FUZZ_GEN_OBJ) $(LDLIBS)
+	clang $(CPPFLAGS) $(FUZZ_LIB_CFLAGS) $(FUZZ_WARN) -MMD -MP -c -o $@ $<
+$(BUILD)/fuzz/libgw.a: $(FUZZ_OBJ) $(FUZZ_GEN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libgw.a | $(BUILD)/.deps-fuzz
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(BUILD)/fuzz/libgw.a $(LDLIBS)
+-include $(shell find $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)
 fuzz: $(FUZZ_BIN)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_BIN)
 
