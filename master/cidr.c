@@ -16,7 +16,8 @@ static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
 int gw_ip_parse(const char *text, size_t len, uint8_t *family, uint8_t addr[16])
 {
     char buf[INET6_ADDRSTRLEN + 1];
-    if (len == 0 || len >= sizeof(buf))
+    /* inet_pton stops at a NUL: "10.1.2.3\0junk" must not pass as 10.1.2.3. */
+    if (len == 0 || len >= sizeof(buf) || memchr(text, '\0', len) != NULL)
         return -1;
     memcpy(buf, text, len);
     buf[len] = '\0';
@@ -44,8 +45,10 @@ static int parse_one(const char *s, size_t len, gw_cidr_t *out)
     size_t addr_len = slash ? (size_t)(slash - s) : len;
     if (gw_ip_parse(s, addr_len, &out->family, out->addr) != 0)
         return -1;
-    int max = out->family == AF_INET ? 32 : 128;
-    out->prefix = (uint8_t)max;
+    /* "::ffff:a.b.c.d/N" is stored as IPv4, but N counts IPv6 bits. */
+    bool mapped = out->family == AF_INET && memchr(s, ':', addr_len) != NULL;
+    int max = out->family == AF_INET && !mapped ? 32 : 128;
+    out->prefix = out->family == AF_INET ? 32 : 128;
     if (slash != NULL) {
         size_t plen = len - addr_len - 1;
         if (plen == 0 || plen > 3)
@@ -57,9 +60,9 @@ static int parse_one(const char *s, size_t len, gw_cidr_t *out)
                 return -1;
             p = p * 10 + (c - '0');
         }
-        if (p > max)
+        if (p > max || (mapped && p < 96)) /* below /96 it covers non-mapped IPv6 too */
             return -1;
-        out->prefix = (uint8_t)p;
+        out->prefix = (uint8_t)(mapped ? p - 96 : p);
     }
     return 0;
 }

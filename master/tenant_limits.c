@@ -31,7 +31,12 @@ static int parse_line(const char *where, unsigned lineno, char *line, gw_tenant_
         snprintf(err, errlen, "RATE_LIMIT_TENANTS_FILE: %s:%u: expected \"tenant rps burst\"", where, lineno);
         return -1;
     }
-    if (strlen(tenant) >= sizeof(out->tenant) || r <= 0 || r > 1e6 || b < 1 || b > 1000000) {
+    if (strlen(tenant) >= sizeof(out->tenant)) {
+        snprintf(err, errlen, "RATE_LIMIT_TENANTS_FILE: %s:%u: tenant name longer than %zu bytes", where,
+                 lineno, sizeof(out->tenant) - 1);
+        return -1;
+    }
+    if (r <= 0 || r > 1e6 || b < 1 || b > 1000000) {
         snprintf(err, errlen,
                  "RATE_LIMIT_TENANTS_FILE: %s:%u: rps must be in (0, 1e6] and burst in [1, 1000000]", where,
                  lineno);
@@ -53,14 +58,28 @@ int gw_tenant_limits_parse(const char *where, const char *text, size_t len, gw_t
     while (pos < len) {
         const char *nl = memchr(text + pos, '\n', len - pos);
         size_t llen = nl ? (size_t)(nl - text - pos) : len - pos;
+        const char *raw = text + pos;
         char line[512];
         lineno++;
-        snprintf(line, sizeof(line), "%.*s", (int)(llen < sizeof(line) ? llen : sizeof(line) - 1),
-                 text + pos);
         pos += llen + 1;
-        char *p = line + strspn(line, " \t\r");
-        if (*p == '\0' || *p == '#')
-            continue;
+        size_t skip = 0;
+        while (skip < llen && (raw[skip] == ' ' || raw[skip] == '\t' || raw[skip] == '\r'))
+            skip++;
+        if (skip == llen || raw[skip] == '#')
+            continue; /* blank or comment, whatever its length */
+        /* Cutting a line (at the buffer's end or at a NUL) could leave a
+         * different valid line ("a 10 1000000" -> "a 10 100000"): refuse. */
+        const char *why = llen >= sizeof(line)              ? "line longer than 511 bytes"
+                          : memchr(raw, '\0', llen) != NULL ? "NUL byte in line"
+                                                            : NULL;
+        if (why != NULL) {
+            snprintf(err, errlen, "RATE_LIMIT_TENANTS_FILE: %s:%u: %s", where, lineno, why);
+            gw_tenant_limits_free(out);
+            return -1;
+        }
+        memcpy(line, raw, llen);
+        line[llen] = '\0';
+        char *p = line + skip;
         if (out->n == cap) {
             cap = cap ? cap * 2 : 16;
             gw_tenant_limit_t *nv = realloc(out->v, cap * sizeof(*nv));
@@ -77,7 +96,8 @@ int gw_tenant_limits_parse(const char *where, const char *text, size_t len, gw_t
         }
         out->n++;
     }
-    qsort(out->v, out->n, sizeof(*out->v), cmp);
+    if (out->n > 1) /* qsort's base must not be NULL, even for 0 elements */
+        qsort(out->v, out->n, sizeof(*out->v), cmp);
     for (size_t i = 1; i < out->n; i++) {
         if (strcmp(out->v[i - 1].tenant, out->v[i].tenant) == 0) {
             snprintf(err, errlen, "RATE_LIMIT_TENANTS_FILE: %s: tenant \"%s\" listed twice", where,
@@ -99,7 +119,13 @@ int gw_tenant_limits_load(const char *path, gw_tenant_limits_t *out, char *err, 
     char *buf = malloc(1 << 20);
     size_t n = buf ? fread(buf, 1, 1 << 20, f) : 0;
     bool too_big = buf && n == (1 << 20);
+    int read_errno = ferror(f) ? errno : 0; /* e.g. EISDIR: fopen() opens a directory */
     fclose(f);
+    if (read_errno != 0) {
+        free(buf);
+        snprintf(err, errlen, "RATE_LIMIT_TENANTS_FILE: cannot read %s: %s", path, strerror(read_errno));
+        return -1;
+    }
     if (buf == NULL || too_big) {
         free(buf);
         snprintf(err, errlen, "RATE_LIMIT_TENANTS_FILE: %s: larger than 1 MiB", path);

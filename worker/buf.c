@@ -50,7 +50,9 @@ bool gw_buf_reserve(gw_buf_t *b, size_t extra)
 {
     if (b->cap - b->len >= extra)
         return true;
-    if (b->fixed) {
+    /* Beyond half the address space the doubling below would wrap to 0 and
+     * spin; no allocation of that size can succeed anyway. */
+    if (b->fixed || extra > SIZE_MAX / 2 - b->len) {
         b->truncated = true;
         return false;
     }
@@ -211,8 +213,10 @@ static void format_second(uint64_t sec, char out[20])
     if (sec != cached_sec) {
         time_t t = (time_t)sec;
         struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+        /* Past year 9999 the text would not fit (or gmtime fails): clamp
+         * rather than copy indeterminate bytes into a log line. */
+        if (gmtime_r(&t, &tm) == NULL || strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm) != 19)
+            memcpy(cached, "9999-12-31T23:59:59", 20);
         cached_sec = sec;
     }
     memcpy(out, cached, 20);
