@@ -33,7 +33,8 @@ LDLIBS := -lh2o-evloop -lgrpc -lgpr -lprotobuf-c -lhiredis -ljwt -ljansson -lssl
 # Debian 12 packages: what the build needs, what the tests need, what the benchmarks need.
 DEB_BUILD := gcc make pkg-config libssl-dev libh2o-evloop-dev libgrpc-dev libprotobuf-c-dev \
 	protobuf-c-compiler libhiredis-dev libjansson-dev libjwt-dev liburcu-dev zlib1g-dev
-DEB_TEST := libcmocka-dev redis-server redis-tools prometheus python3 python3-pytest curl procps iproute2
+DEB_TEST := libcmocka-dev redis-server redis-tools prometheus python3 python3-pytest curl procps iproute2 \
+	dpkg-dev lintian systemd
 DEB_RUN := redis-server curl
 DEB_BENCH := nginx-light wrk nghttp2-client
 DEB_FUZZ := clang libclang-rt-14-dev
@@ -52,7 +53,7 @@ BACKEND_SRC := $(wildcard tests/backends/*.c)
 BACKEND_BIN := $(if $(BACKEND_SRC),$(BUILD)/bin/demo-backend)
 
 .PHONY: all deps deps-run deps-test deps-bench deps-fuzz run test test-unit test-integration test-asan bench fuzz chaos \
-	format clean check-config
+	format clean check-config install deb
 .DELETE_ON_ERROR:
 # Generated protobuf-c sources are intermediates: keep them between builds.
 .SECONDARY: $(GEN_C) $(GEN_H) $(patsubst $(GEN)/%.c,$(BUILD)/fuzz/gen/%.o,$(GEN_C))
@@ -187,3 +188,92 @@ format:
 
 clean:
 	rm -rf $(BUILD) $(BIN)
+
+# ---- installing and packaging (docs/OPERATIONS.md, Install) --------------
+# `make install` lays out what systemd/api-gateway.service expects, under
+# DESTDIR (staging) and PREFIX; `make deb` installs the same layout with
+# PREFIX=/usr into a staging tree and builds build/api-gateway_<ver>_<arch>.deb
+# with dpkg-deb. Neither rebuilds when given `-o $(BIN)/api-gateway`.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+CONFDIR := $(SYSCONFDIR)/api-gateway
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DATADIR ?= $(PREFIX)/share/api-gateway
+DOCDIR ?= $(PREFIX)/share/doc/api-gateway
+MANDIR ?= $(PREFIX)/share/man
+# The deb ships its config as a conffile and creates secrets.env in postinst.
+INSTALL_ETC ?= yes
+
+# The installed unit is the repo's with the paths this install uses.
+UNIT_SED := -e 's|/usr/local/bin/api-gateway|$(BINDIR)/api-gateway|g' -e 's|/etc/api-gateway/|$(CONFDIR)/|g'
+
+install: $(BIN)/api-gateway
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONFDIR) \
+		$(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BIN)/api-gateway $(DESTDIR)$(BINDIR)/api-gateway
+	sed $(UNIT_SED) systemd/api-gateway.service > $(DESTDIR)$(UNITDIR)/api-gateway.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/api-gateway.service
+	install -m 0644 etc/api-gateway.conf etc/secrets.env.example $(DESTDIR)$(DATADIR)/
+	install -m 0644 README.md docs/OPERATIONS.md docs/TROUBLESHOOTING.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/api-gateway.8 $(DESTDIR)$(MANDIR)/man8/api-gateway.8
+ifeq ($(INSTALL_ETC),yes)
+	@# An edited config is kept (the shipped one goes next to it as .new);
+	@# secrets.env is created root-only and never overwritten.
+	@conf=$(DESTDIR)$(CONFDIR)/api-gateway.conf; \
+	if [ ! -e $$conf ]; then install -m 0644 etc/api-gateway.conf $$conf; \
+	elif ! cmp -s etc/api-gateway.conf $$conf; then \
+	  install -m 0644 etc/api-gateway.conf $$conf.new; echo "kept $$conf; the shipped one is $$conf.new"; fi
+	@sec=$(DESTDIR)$(CONFDIR)/secrets.env; \
+	if [ -e $$sec ]; then echo "kept $$sec"; \
+	else (umask 077 && cp etc/secrets.env.example $$sec) && chmod 0600 $$sec && \
+	  echo "created $$sec (mode 0600): set JWT_SECRET there"; fi
+endif
+
+# Debian package: version from GW_VERSION plus a Debian revision; Depends
+# from dpkg-shlibdeps on the binary (it wants a debian/control to read, so
+# the staging directory gets a minimal one).
+DEB_VERSION ?= $(shell sed -n 's/^.define GW_VERSION "\(.*\)"/\1/p' master/main.c)-1
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_MAINTAINER ?= api-gateway maintainers <maintainers@users.noreply.b-seed-7c8e9275.example>
+DEB_FILE := $(BUILD)/api-gateway_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_STAGE := $(BUILD)/deb
+DEB_ROOT := $(DEB_STAGE)/debian/api-gateway
+# Reproducible dates: the commit's, else now.
+DEB_DATE := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+
+# dpkg-shlibdeps is in dpkg-dev.
+DEB_PACKAGING := dpkg-dev
+$(BUILD)/.deps-deb: Makefile
+	$(call install_debs,$(DEB_PACKAGING))
+	@mkdir -p $(@D) && touch $@
+
+deb: $(DEB_FILE)
+$(DEB_FILE): $(BIN)/api-gateway systemd/api-gateway.service etc/api-gateway.conf etc/secrets.env.example \
+		$(wildcard packaging/deb/*) README.md docs/OPERATIONS.md docs/TROUBLESHOOTING.md docs/api-gateway.8 \
+		| $(BUILD)/.deps-deb
+	rm -rf $(DEB_STAGE) && mkdir -p $(DEB_ROOT)/DEBIAN
+	$(MAKE) --no-print-directory -o $(BIN)/api-gateway install DESTDIR=$(abspath $(DEB_ROOT)) \
+		PREFIX=/usr UNITDIR=/lib/systemd/system SYSCONFDIR=/etc INSTALL_ETC=no
+	install -m 0644 etc/api-gateway.conf $(DEB_ROOT)/etc/api-gateway/api-gateway.conf
+	strip --strip-unneeded --remove-section=.comment --remove-section=.note $(DEB_ROOT)/usr/bin/api-gateway
+	install -m 0644 packaging/deb/copyright $(DEB_ROOT)/usr/share/doc/api-gateway/copyright
+	install -D -m 0644 packaging/deb/lintian-overrides $(DEB_ROOT)/usr/share/lintian/overrides/api-gateway
+	printf 'api-gateway (%s) unstable; urgency=medium\n\n  * Built from commit %s.\n\n -- %s  %s\n' \
+		'$(DEB_VERSION)' "$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" '$(DEB_MAINTAINER)' \
+		"$$(date -u -R -d @$(DEB_DATE))" | gzip -9n > $(DEB_ROOT)/usr/share/doc/api-gateway/changelog.Debian.gz
+	gzip -9n $(DEB_ROOT)/usr/share/doc/api-gateway/*.md $(DEB_ROOT)/usr/share/man/man8/api-gateway.8
+	install -m 0755 packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm $(DEB_ROOT)/DEBIAN/
+	echo /etc/api-gateway/api-gateway.conf > $(DEB_ROOT)/DEBIAN/conffiles
+	printf 'Source: api-gateway\n\nPackage: api-gateway\nArchitecture: any\n' > $(DEB_STAGE)/debian/control
+	cd $(DEB_STAGE) && dpkg-shlibdeps -O debian/api-gateway/usr/bin/api-gateway \
+		| sed -n 's/^shlibs:Depends=//p' > depends
+	test -s $(DEB_STAGE)/depends
+	sed -e 's|@VERSION@|$(DEB_VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' -e 's|@MAINTAINER@|$(DEB_MAINTAINER)|' \
+		-e "s|@DEPENDS@|$$(cat $(DEB_STAGE)/depends)|" \
+		-e "s|@SIZE@|$$(du -sk --exclude=DEBIAN $(DEB_ROOT) | cut -f1)|" packaging/deb/control.in > $(DEB_ROOT)/DEBIAN/control
+	cd $(DEB_ROOT) && find . -path ./DEBIAN -prune -o -type f -printf '%P\n' | LC_ALL=C sort \
+		| xargs md5sum > DEBIAN/md5sums
+	find $(DEB_ROOT) -exec touch -h -d @$(DEB_DATE) {} +
+	SOURCE_DATE_EPOCH=$(DEB_DATE) dpkg-deb --root-owner-group -Zxz --build $(DEB_ROOT) $@
