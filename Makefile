@@ -23,11 +23,11 @@ SANITIZE ?=
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 SAN_FLAGS := $(if $(SANITIZE),$(ASAN_FLAGS))
 
-CPPFLAGS := -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -D_FILE_OFFSET_BITS=64 -I. -I$(GEN) -I/usr/include/hiredis
-CFLAGS_COMMON := -std=gnu11 -g $(OPT) -pthread $(SAN_FLAGS)
+CPPFLAGS := -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DH2O_USE_LIBUV=0 -D_FILE_OFFSET_BITS=64 -I. -I$(GEN) -I/usr/include/hiredis
+CFLAGS_COMMON := -std=gnu11 -g $(OPT) -pthread -fstack-protector-strong $(SAN_FLAGS)
 CFLAGS := $(CFLAGS_COMMON) -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
 GEN_CFLAGS := $(CFLAGS_COMMON) -w -Dregister=register_
-LDFLAGS := -pthread $(SAN_FLAGS)
+LDFLAGS := -pthread -Wl,-z,relro,-z,now $(SAN_FLAGS)
 LDLIBS := -lh2o-evloop -lgrpc -lgpr -lprotobuf-c -lhiredis -ljwt -ljansson -lssl -lcrypto -lz -lm
 
 # Debian 12 packages: what the build needs, what the tests need, what the benchmarks need.

@@ -4,7 +4,7 @@
  * Every line is one JSON object: {"time","level","pid","role","msg",...}.
  * A line is written with a single write() of at most GW_LOG_LINE_MAX bytes,
  * so lines from several processes never interleave on a pipe or journald.
- * Workers buffer access lines (gw_log_access_*) and flush them in chunks of
+ * Workers buffer access lines (gw_log_end_buffered) and flush them in chunks of
  * whole lines every 100 ms or when 4 KiB accumulate; other lines go out at
  * once, after whatever is buffered, so order is kept.
  */

@@ -1,5 +1,8 @@
 /*
- * The pipeline stages that live outside worker/request.c, in pipeline order.
+ * The dispatch stage (worker/dispatch.c), the last of the pipeline: it hands
+ * the request to a built-in handler, the gRPC upstream or the HTTP proxy.
+ * The other stages are declared by the headers of their concerns
+ * (worker/limit.h, worker/auth.h, worker/cache.h, worker/breaker_gate.h).
  * Each returns GW_NEXT to continue, GW_DONE after answering, or GW_ASYNC
  * after starting work that will call gw_pipeline_resume().
  */
