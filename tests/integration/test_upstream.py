@@ -77,6 +77,17 @@ def test_grpc_reply_over_max_response_size_is_502_not_a_breaker_failure(stack_fa
     assert call(s, "GET", "/api/v1/users/search?query=nobody").status == 200
 
 
+def test_backend_resource_exhausted_stays_429_even_worded_like_a_size_limit(stack_factory):
+    """A backend refusing with its own (4 MiB) limit is its answer, not ours."""
+    msg = "Received message larger than max (5000110 vs. 4194304)"
+    s = stack_factory(conf={"CIRCUIT_BREAKER_ENABLED": "false"},
+                      backend_args={"user": ["--fail-status", "8", "--fail-message", msg]})
+    r = call(s, "GET", "/api/v1/users")
+    assert r.status == 429 and r.json()["error"]["message"] == msg, r
+    s.gw.wait_metric("api_gateway_backend_requests_total", 1, service="user-service", code="RESOURCE_EXHAUSTED")
+    assert s.gw.metric("api_gateway_backend_requests_total", code="RESPONSE_TOO_LARGE") == 0
+
+
 def test_notification_reply_over_max_response_size_is_502(stack_factory):
     s = stack_factory(conf={"MAX_RESPONSE_SIZE": str(MiB)})
     r = call(s, "POST", "/api/v1/notifications/email", {"to": "a@b.c", "body": "z" * (MiB + 1000)})
