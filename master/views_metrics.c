@@ -95,7 +95,8 @@ static void render_durations(gw_buf_t *b, const gw_metrics_slot_t *sum)
 static void render_backends(gw_buf_t *b, const gw_metrics_slot_t *sum)
 {
     family(b, "api_gateway_backend_requests_total", "counter",
-           "Backend calls by service and result (gRPC status name, or HTTP_2XX/4XX/5XX for the HTTP proxy).");
+           "Backend calls by service and result (gRPC status name, HTTP_2XX/4XX/5XX for the HTTP proxy, "
+           "REQUEST_TOO_LARGE/RESPONSE_TOO_LARGE for the gateway's own size limits).");
     for (unsigned s = 0; s < GW_SVC_COUNT; s++)
         for (unsigned c = 0; c < GW_MET_NCODES; c++)
             if (sum->backend_requests[s][c] != 0)

@@ -17,12 +17,15 @@ const char *const gw_met_method_names[GW_MET_NMETHODS] = {"GET",    "HEAD",  "PO
 
 const double gw_met_bucket_bounds[GW_MET_NBUCKETS] = {.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
 
+/* clang-format off */
 const char *const gw_met_code_names[GW_MET_NCODES] = {
     "OK",        "CANCELLED",       "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
     "NOT_FOUND", "ALREADY_EXISTS",  "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
     "ABORTED",   "OUT_OF_RANGE",    "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
     "DATA_LOSS", "UNAUTHENTICATED", "HTTP_2XX",          "HTTP_4XX",           "HTTP_5XX",
+    "REQUEST_TOO_LARGE", "RESPONSE_TOO_LARGE", /* the gateway's own size limits */
 };
+/* clang-format on */
 
 unsigned gw_met_status_index(int status)
 {

@@ -23,7 +23,7 @@
 #define GW_MET_NSTATUS       32
 #define GW_MET_NBUCKETS      11 /* .005 … 10 s; index GW_MET_NBUCKETS is +Inf */
 #define GW_MET_MAX_SERVICES  8
-#define GW_MET_NCODES        20 /* gRPC codes 0..16, then transport / HTTP 5xx / HTTP other */
+#define GW_MET_NCODES        22 /* gRPC codes 0..16, HTTP 2xx/4xx/5xx, local size refusals */
 
 typedef enum {
     GW_METHOD_GET = 0,
@@ -40,6 +40,10 @@ typedef enum {
 #define GW_CODE_HTTP_2XX 17
 #define GW_CODE_HTTP_4XX 18
 #define GW_CODE_HTTP_5XX 19
+/* The gateway itself refused a message over its size limits (gRPC client or
+ * HTTP proxy): not the backend's answer, so not its RESOURCE_EXHAUSTED. */
+#define GW_CODE_REQUEST_TOO_LARGE  20
+#define GW_CODE_RESPONSE_TOO_LARGE 21
 
 /* Miscellaneous counters and gauges; later features append here (the layout
  * version in segment.h changes when this enum does). */

@@ -17,6 +17,7 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,13 @@ typedef struct gw_grpc_client {
     h2o_multithread_receiver_t receiver;
     grpc_channel *channels[GW_SVC_COUNT];
     size_t inflight;
+    long max_send, max_recv; /* the channels' message size limits */
 } gw_grpc_client_t;
+
+/* Room transcoding may add to a body of MAX_REQUEST_SIZE: query parameters
+ * and path variables (bounded by MAX_URI_SIZE) become fields, tenant_id and
+ * token are filled in, and protobuf framing is a few bytes per field. */
+#define SEND_OVERHEAD (64 * 1024)
 
 struct gw_grpc_call {
     h2o_multithread_message_t msg; /* queued to the loop by the CQ thread */
@@ -47,7 +54,8 @@ struct gw_grpc_call {
     gw_grpc_done_cb done;
     void *data;
     uint64_t start_us;
-    char storage[]; /* metadata values */
+    size_t sent_len; /* request message size, to recognise our own limits */
+    char storage[];  /* metadata values */
 };
 
 static void *cq_thread_main(void *arg)
@@ -78,6 +86,30 @@ static void free_call(gw_grpc_call_t *call)
     free(call);
 }
 
+/* gRPC core (1.51, src/core/ext/filters/message_size) words its limits
+ * "Received message larger than max (%u vs. %d)" and "Sent message larger
+ * than max (%u vs. %d)" with RESOURCE_EXHAUSTED. A backend hitting its own
+ * limit sends the same words, so the text alone is not enough: ours carry
+ * exactly our channel's limit, and a backend refusing our request names our
+ * request's size, which a reply over our limit cannot be. */
+static gw_grpc_limit_t local_limit(const gw_grpc_call_t *call, const char *details)
+{
+    if (call->status != GRPC_STATUS_RESOURCE_EXHAUSTED)
+        return GW_GRPC_LIMIT_NONE;
+    unsigned long size;
+    long max;
+    int end = -1;
+    size_t len = strlen(details);
+    if (sscanf(details, "Received message larger than max (%lu vs. %ld)%n", &size, &max, &end) == 2 &&
+        (size_t)end == len && max == call->client->max_recv && size != call->sent_len)
+        return GW_GRPC_LIMIT_RECV;
+    end = -1;
+    if (sscanf(details, "Sent message larger than max (%lu vs. %ld)%n", &size, &max, &end) == 2 &&
+        (size_t)end == len && max == call->client->max_send && size == call->sent_len)
+        return GW_GRPC_LIMIT_SEND;
+    return GW_GRPC_LIMIT_NONE;
+}
+
 /* On the loop thread: collect the results, run the callback, free. */
 static void complete(gw_grpc_call_t *call)
 {
@@ -91,6 +123,7 @@ static void complete(gw_grpc_call_t *call)
     }
     char *details = grpc_slice_to_c_string(call->details);
     call->result.status = call->status;
+    call->result.local_limit = local_limit(call, details);
     call->result.details = details;
     call->result.reply = GRPC_SLICE_START_PTR(reply);
     call->result.reply_len = GRPC_SLICE_LENGTH(reply);
@@ -166,9 +199,20 @@ int gw_grpc_client_init(gw_worker_t *w, char *err, size_t errlen)
     grpc_channel_credentials *creds = make_credentials(w->cfg, err, errlen);
     if (creds == NULL)
         return -1;
+    /* Message limits follow the config (gRPC's default receive limit is
+     * 4 MiB, whatever MAX_RESPONSE_SIZE says). */
+    long send = w->cfg->max_request_size + w->cfg->max_uri_size + SEND_OVERHEAD;
+    c->max_send = send > INT_MAX ? INT_MAX : send;
+    c->max_recv = w->cfg->max_response_size > INT_MAX ? INT_MAX : w->cfg->max_response_size;
     /* Reconnect quickly after a backend restart (gRPC's default backoff
      * grows to two minutes, during which every call would fail fast). */
     grpc_arg args[] = {
+        {.type = GRPC_ARG_INTEGER,
+         .key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH,
+         .value.integer = (int)c->max_send},
+        {.type = GRPC_ARG_INTEGER,
+         .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+         .value.integer = (int)c->max_recv},
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, .value.integer = 100},
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, .value.integer = 100},
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, .value.integer = 1000},
@@ -251,6 +295,7 @@ gw_grpc_call_t *gw_grpc_call_start(gw_worker_t *w, gw_service_t service, const c
     call->done = done;
     call->data = data;
     call->start_us = gw_now_us();
+    call->sent_len = len;
     int64_t left_us = (int64_t)deadline_us - (int64_t)call->start_us;
     gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                                          gpr_time_from_micros(left_us > 0 ? left_us : 0, GPR_TIMESPAN));
@@ -292,6 +337,24 @@ void gw_grpc_call_cancel(gw_grpc_call_t *call)
 const gw_grpc_result_t *gw_grpc_call_result(const gw_grpc_call_t *call)
 {
     return &call->result;
+}
+
+size_t gw_grpc_max_send(const gw_worker_t *w)
+{
+    const gw_grpc_client_t *c = w->grpc;
+    return c != NULL ? (size_t)c->max_send : SIZE_MAX;
+}
+
+unsigned gw_grpc_result_code(const gw_grpc_result_t *res)
+{
+    switch (res->local_limit) {
+    case GW_GRPC_LIMIT_SEND:
+        return GW_CODE_REQUEST_TOO_LARGE;
+    case GW_GRPC_LIMIT_RECV:
+        return GW_CODE_RESPONSE_TOO_LARGE;
+    default:
+        return (unsigned)res->status < 17 ? (unsigned)res->status : GRPC_STATUS_UNKNOWN;
+    }
 }
 
 int gw_grpc_status_to_http(grpc_status_code code)
@@ -343,6 +406,14 @@ int gw_grpc_error_response(const gw_worker_t *w, gw_service_t service, const gw_
 {
     const char *d = res->details;
     *transport = false;
+    if (res->local_limit == GW_GRPC_LIMIT_RECV) {
+        snprintf(message, len, "backend response too large");
+        return 502;
+    }
+    if (res->local_limit == GW_GRPC_LIMIT_SEND) {
+        snprintf(message, len, "request body too large");
+        return 413;
+    }
     if (res->status == GRPC_STATUS_UNAVAILABLE) {
         if (strstr(d, "DNS resolution failed") != NULL || strstr(d, "Domain name not found") != NULL ||
             strstr(d, "name resolution") != NULL) {

@@ -9,6 +9,13 @@
  * details and the reply bytes. The call object is owned by this module: it
  * is freed right after `done` returns. gw_grpc_call_cancel() may be called
  * any time before that (the call then completes with CANCELLED).
+ *
+ * Message sizes: the channels send at most gw_grpc_max_send() bytes
+ * (MAX_REQUEST_SIZE plus the room transcoding may add) and receive at most
+ * MAX_RESPONSE_SIZE. gRPC core reports either limit as RESOURCE_EXHAUSTED,
+ * the same code a backend uses for its own quota; the result's local_limit
+ * tells the two apart, so only a backend's own RESOURCE_EXHAUSTED becomes a
+ * 429 and our refusals become 413 / 502.
  */
 #ifndef GW_GRPC_CLIENT_H
 #define GW_GRPC_CLIENT_H
@@ -25,11 +32,19 @@
 typedef struct gw_grpc_call gw_grpc_call_t;
 typedef void (*gw_grpc_done_cb)(gw_grpc_call_t *call, void *data);
 
+/* A size limit enforced by our own gRPC client (not by the backend). */
+typedef enum {
+    GW_GRPC_LIMIT_NONE = 0,
+    GW_GRPC_LIMIT_SEND, /* request message over the channel's send limit */
+    GW_GRPC_LIMIT_RECV, /* reply message over MAX_RESPONSE_SIZE */
+} gw_grpc_limit_t;
+
 /* Results, valid inside the done callback. */
 typedef struct {
     grpc_status_code status;
-    const char *details;  /* NUL-terminated grpc-message (may be "") */
-    const uint8_t *reply; /* the reply message, packed protobuf */
+    gw_grpc_limit_t local_limit; /* RESOURCE_EXHAUSTED raised by our client */
+    const char *details;         /* NUL-terminated grpc-message (may be "") */
+    const uint8_t *reply;        /* the reply message, packed protobuf */
     size_t reply_len;
     uint64_t latency_us;
 } gw_grpc_result_t;
@@ -56,10 +71,19 @@ const gw_grpc_result_t *gw_grpc_call_result(const gw_grpc_call_t *call);
 
 /* Classify a failed call the way the guide words it: fills `message` with
  * "connection refused", "dial tcp: lookup HOST: no such host", "context
- * deadline exceeded" or the backend's own grpc-message, and returns the
- * HTTP status to answer with. */
+ * deadline exceeded", "backend response too large" (502) / "request body
+ * too large" (413) for our own size limits, or the backend's own
+ * grpc-message, and returns the HTTP status to answer with. */
 int gw_grpc_error_response(const gw_worker_t *w, gw_service_t service, const gw_grpc_result_t *res,
                            char *message, size_t len, bool *transport);
+
+/* The backend_requests_total code of a result: the gRPC status, or
+ * GW_CODE_REQUEST_TOO_LARGE / GW_CODE_RESPONSE_TOO_LARGE for local refusals. */
+unsigned gw_grpc_result_code(const gw_grpc_result_t *res);
+
+/* Largest request message the channels send (callers refuse bigger ones
+ * with 413 before starting a call). */
+size_t gw_grpc_max_send(const gw_worker_t *w);
 
 /* gRPC status → HTTP status (SPEC §4). */
 int gw_grpc_status_to_http(grpc_status_code code);

@@ -13,6 +13,7 @@
 #include "worker/breaker_gate.h"
 #include "worker/cache.h"
 #include "worker/cors.h"
+#include "worker/hangup.h"
 #include "worker/ident.h"
 #include "worker/limit.h"
 #include "worker/log.h"
@@ -86,6 +87,7 @@ void gw_request_finish(gw_request_t *r, int status)
         return;
     r->finished = true;
     r->status = status;
+    gw_hangup_unwatch(r);
     uint64_t micros = gw_now_us() - r->start_us;
     gw_worker_t *w = r->w;
     gw_met_observe_request(w->met, r->endpoint, r->method, status, micros);
@@ -156,6 +158,8 @@ void gw_pipeline_resume(gw_request_t *r)
     while (r->stage < NSTAGES) {
         gw_stage_result_t res = stages[r->stage](r);
         r->stage++;
+        if (res == GW_ASYNC)
+            gw_hangup_watch(r); /* HTTP/1: h2o would not notice the client leaving */
         if (res != GW_NEXT)
             return;
     }

@@ -8,7 +8,8 @@
  * gw_pipeline_resume(). Asynchronous work must hold a gw_pending_t: if the
  * client disappears first (HTTP/2 reset), the request's dispose callback
  * clears the pending's request pointer and calls its cancel hook, and the
- * completion then only cleans up after itself.
+ * completion then only cleans up after itself. HTTP/1 clients that hang up
+ * are found by worker/hangup.c, which does the same and answers 499.
  */
 #ifndef GW_REQUEST_H
 #define GW_REQUEST_H
@@ -66,6 +67,7 @@ typedef struct gw_request {
     int status;    /* set when the response starts */
     bool finished; /* response started, metrics and log written */
     gw_pending_t *pending;
+    h2o_linklist_t hangup_link; /* worker/hangup.c: HTTP/1 hang-up watch */
 
     /* Circuit-breaker ticket for the backend call (armed when taken). */
     gw_cb_ticket_t cb_ticket;

@@ -145,18 +145,35 @@ static void respond_reply(gw_request_t *r, const gw_route_t *route, const gw_grp
     free(json);
 }
 
+/* Our own message size limit refused the call (gRPC core's text in `what`). */
+static void log_size_refusal(gw_request_t *r, gw_service_t service, const gw_route_t *route, const char *what)
+{
+    gw_log_line_t l;
+    gw_log_begin(&l, GW_LOG_WARN, "backend message too large");
+    gw_log_str(&l, "service", gw_service_names[service]);
+    gw_log_str(&l, "rpc", route->rpc);
+    gw_log_str(&l, "details", what);
+    gw_log_int(&l, "max_request_message", (int64_t)gw_grpc_max_send(r->w));
+    gw_log_int(&l, "max_response_size", r->w->cfg->max_response_size);
+    gw_log_strn(&l, "correlation_id", r->correlation_id.base, r->correlation_id.len);
+    gw_log_end(&l);
+}
+
 static void on_done(gw_grpc_call_t *call, void *data)
 {
     grpc_op_t *op = data;
     const gw_grpc_result_t *res = gw_grpc_call_result(call);
     gw_worker_t *w = gw_worker_self();
-    gw_met_observe_backend(w->met, op->service, (unsigned)res->status, res->latency_us);
+    gw_met_observe_backend(w->met, op->service, gw_grpc_result_code(res), res->latency_us);
     gw_request_t *r = op->pending.req;
     bool transport = false;
     char message[512];
     int status = res->status == GRPC_STATUS_OK
                      ? 200
                      : gw_grpc_error_response(w, op->service, res, message, sizeof(message), &transport);
+    /* A local size refusal is RESOURCE_EXHAUSTED, never a breaker failure:
+     * the backend answered (a reply over MAX_RESPONSE_SIZE) or was never
+     * reached, so it is recorded like any non-failure outcome. */
     if (op->ticket_armed)
         gw_breaker_gate_record(w, op->service, &op->ticket, gw_breaker_is_failure(res->status, transport));
     if (r == NULL) { /* the client went away; the call was cancelled */
@@ -171,7 +188,9 @@ static void on_done(gw_grpc_call_t *call, void *data)
     if (status == 200) {
         respond_reply(r, op->route, res);
     } else {
-        if (status >= 500) {
+        if (res->local_limit != GW_GRPC_LIMIT_NONE) {
+            log_size_refusal(r, op->service, op->route, res->details);
+        } else if (status >= 500) {
             gw_log_line_t l;
             gw_log_begin(&l, GW_LOG_WARN, "backend call failed");
             gw_log_str(&l, "service", gw_service_names[op->service]);
@@ -193,6 +212,15 @@ gw_stage_result_t gw_upstream_grpc(gw_request_t *r)
     uint8_t *payload = build_payload(r, &len);
     if (payload == NULL)
         return GW_DONE;
+    if (len > gw_grpc_max_send(r->w)) { /* gRPC would refuse it: do it here, before any call */
+        char what[96];
+        snprintf(what, sizeof(what), "request message of %zu bytes over the send limit", len);
+        gw_met_observe_backend(r->w->met, route->service, GW_CODE_REQUEST_TOO_LARGE, 0);
+        r->upstream = gw_service_names[route->service];
+        log_size_refusal(r, route->service, route, what);
+        gw_respond_error(r, 413, NULL, "request body too large");
+        return GW_DONE;
+    }
     gw_grpc_md_t md[GW_GRPC_MAX_MD];
     size_t nmd = build_metadata(r, md);
     grpc_op_t *op = calloc(1, sizeof(*op));

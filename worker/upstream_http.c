@@ -1,11 +1,14 @@
 /*
  * The notification proxy: routes of kind PROXY are forwarded, same method,
- * path and query, to NOTIFICATION_SERVICE_URL with h2o's HTTP/1.1 client
- * over a keep-alive socket pool. The whole upstream response is buffered
- * (notification replies are small; bounded by MAX_REQUEST_SIZE) and sent
- * through our responders, so it is counted, logged and, when the service is
- * unreachable, answered with the SPEC's envelope and the guide's messages.
+ * the routed path (worker/proxy_path.c: normalized, re-encoded, kept under
+ * /api/v1/notifications) and the original query, to NOTIFICATION_SERVICE_URL
+ * with h2o's HTTP/1.1 client over a keep-alive socket pool. The whole
+ * upstream response is buffered (at most MAX_RESPONSE_SIZE: a bigger one is
+ * a 502) and sent through our responders, so it is counted, logged and,
+ * when the service is unreachable, answered with the SPEC's envelope and the
+ * guide's messages.
  */
+#include <grpc/status.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +16,15 @@
 #include "worker/breaker_gate.h"
 #include "worker/httpc.h"
 #include "worker/log.h"
+#include "worker/proxy_path.h"
 #include "worker/respond.h"
 #include "worker/upstream.h"
+
+/* Every PROXY route in worker/route_table.c lives below this path. */
+#define PROXY_PREFIX "/api/v1/notifications"
+
+/* finish()'s error for a reply over MAX_RESPONSE_SIZE (compared by address). */
+static const char too_large[] = "backend response too large";
 
 typedef struct gw_http_upstream {
     gw_httpc_t c; /* NOTIFICATION_SERVICE_URL; lives as long as the worker */
@@ -56,9 +66,16 @@ static void free_op(http_op_t *op)
     free(op);
 }
 
+/* The client went away first (HTTP/2 reset, or the hang-up watch of
+ * worker/hangup.c): close the upstream request; counted as CANCELLED, and
+ * like a cancelled gRPC call not a breaker failure. */
 static void cancel_op(gw_pending_t *p)
 {
     http_op_t *op = H2O_STRUCT_FROM_MEMBER(http_op_t, pending, p);
+    gw_worker_t *w = gw_worker_self();
+    gw_met_observe_backend(w->met, GW_SVC_NOTIFICATION, GRPC_STATUS_CANCELLED, gw_now_us() - op->start_us);
+    if (op->ticket_armed)
+        gw_breaker_gate_record(w, GW_SVC_NOTIFICATION, &op->ticket, false);
     if (op->client != NULL)
         h2o_http1client_cancel(op->client);
     free_op(op);
@@ -73,10 +90,13 @@ static unsigned result_code(int status)
 static void finish(http_op_t *op, int status, const char *error)
 {
     gw_worker_t *w = gw_worker_self();
-    gw_met_observe_backend(w->met, GW_SVC_NOTIFICATION, result_code(error ? 502 : status),
+    bool local = error == too_large; /* our limit, not the backend's failure */
+    gw_met_observe_backend(w->met, GW_SVC_NOTIFICATION,
+                           local ? GW_CODE_RESPONSE_TOO_LARGE : result_code(error ? 502 : status),
                            gw_now_us() - op->start_us);
     if (op->ticket_armed)
-        gw_breaker_gate_record(w, GW_SVC_NOTIFICATION, &op->ticket, error != NULL || status >= 500);
+        gw_breaker_gate_record(w, GW_SVC_NOTIFICATION, &op->ticket,
+                               !local && (error != NULL || status >= 500));
     gw_request_t *r = op->pending.req;
     op->client = NULL;
     r->pending = NULL;
@@ -87,9 +107,11 @@ static void finish(http_op_t *op, int status, const char *error)
     if (error != NULL) {
         bool timeout = strcmp(error, "context deadline exceeded") == 0;
         gw_log_line_t l;
-        gw_log_begin(&l, GW_LOG_WARN, "backend call failed");
+        gw_log_begin(&l, GW_LOG_WARN, local ? "backend message too large" : "backend call failed");
         gw_log_str(&l, "service", gw_service_names[GW_SVC_NOTIFICATION]);
         gw_log_str(&l, "details", error);
+        if (local)
+            gw_log_int(&l, "max_response_size", w->cfg->max_response_size);
         gw_log_strn(&l, "correlation_id", r->correlation_id.base, r->correlation_id.len);
         gw_log_end(&l);
         gw_respond_error(r, timeout ? 504 : 502, NULL, error);
@@ -122,8 +144,8 @@ static int on_body(h2o_http1client_t *client, const char *errstr)
     http_op_t *op = client->data;
     h2o_buffer_t *in = client->sock->input;
     if (in->size > 0) {
-        if (op->body->size + in->size > (size_t)gw_worker_self()->cfg->max_request_size) {
-            finish(op, 0, "upstream response too large");
+        if (op->body->size + in->size > (size_t)gw_worker_self()->cfg->max_response_size) {
+            finish(op, 0, too_large);
             return -1;
         }
         h2o_buffer_reserve(&op->body, in->size);
@@ -154,9 +176,19 @@ static h2o_http1client_body_cb on_head(h2o_http1client_t *client, const char *er
         return NULL;
     }
     op->status = status;
-    for (size_t i = 0; i < num_headers; i++)
-        if (h2o_lcstris(headers[i].name->base, headers[i].name->len, H2O_STRLIT("content-type")))
-            op->content_type = h2o_strdup(NULL, headers[i].value.base, headers[i].value.len);
+    for (size_t i = 0; i < num_headers; i++) {
+        const h2o_header_t *h = &headers[i];
+        if (h2o_lcstris(h->name->base, h->name->len, H2O_STRLIT("content-type"))) {
+            free(op->content_type.base);
+            op->content_type = h2o_strdup(NULL, h->value.base, h->value.len);
+        } else if (h2o_lcstris(h->name->base, h->name->len, H2O_STRLIT("content-length"))) {
+            size_t declared = h2o_strtosize(h->value.base, h->value.len);
+            if (declared != SIZE_MAX && declared > (size_t)gw_worker_self()->cfg->max_response_size) {
+                finish(op, 0, too_large); /* refuse before reading any of it */
+                return NULL;
+            }
+        }
+    }
     h2o_buffer_init(&op->body, &h2o_socket_buffer_prototype);
     if (errstr == h2o_http1client_error_is_eos) { /* no body */
         finish(op, status, NULL);
@@ -187,7 +219,8 @@ static void add_header(gw_buf_t *b, const char *name, const char *value, size_t 
     gw_buf_puts(b, "\r\n");
 }
 
-/* The upstream request head, in the request's pool. */
+/* The upstream request head, in the request's pool; {NULL, 0} (and a 400
+ * answered) when the routed path cannot be forwarded. */
 static h2o_iovec_t build_head(gw_request_t *r)
 {
     h2o_req_t *req = r->req;
@@ -196,7 +229,22 @@ static h2o_iovec_t build_head(gw_request_t *r)
     gw_buf_init(&b, 1024);
     gw_buf_add(&b, req->method.base, req->method.len);
     gw_buf_putc(&b, ' ');
-    gw_buf_add(&b, req->path.base, req->path.len);
+    bool has_query = req->query_at != SIZE_MAX;
+    gw_proxy_path_result_t pr =
+        gw_proxy_target(req->path_normalized.base, req->path_normalized.len,
+                        has_query ? req->path.base + req->query_at + 1 : NULL,
+                        has_query ? req->path.len - req->query_at - 1 : 0, PROXY_PREFIX, &b);
+    if (pr != GW_PROXY_PATH_OK) {
+        gw_buf_free(&b);
+        gw_log_line_t l;
+        gw_log_begin(&l, GW_LOG_WARN, "proxy path refused");
+        gw_log_str(&l, "reason", gw_proxy_path_error(pr));
+        gw_log_strn(&l, "path", req->path.base, req->query_at != SIZE_MAX ? req->query_at : req->path.len);
+        gw_log_strn(&l, "correlation_id", r->correlation_id.base, r->correlation_id.len);
+        gw_log_end(&l);
+        gw_respond_error(r, 400, NULL, "invalid request path");
+        return h2o_iovec_init(NULL, 0);
+    }
     gw_buf_puts(&b, " HTTP/1.1\r\nHost: ");
     gw_buf_add(&b, u->c.url.authority.base, u->c.url.authority.len);
     gw_buf_printf(&b, "\r\nContent-Length: %zu\r\n", req->entity.base ? req->entity.len : 0);
@@ -223,12 +271,15 @@ static h2o_iovec_t build_head(gw_request_t *r)
 gw_stage_result_t gw_upstream_http(gw_request_t *r)
 {
     gw_http_upstream_t *u = r->w->http;
+    h2o_iovec_t head = build_head(r);
+    if (head.base == NULL)
+        return GW_DONE;
     http_op_t *op = calloc(1, sizeof(*op));
     if (op == NULL) {
         gw_respond_error(r, 500, NULL, "out of memory");
         return GW_DONE;
     }
-    op->reqbufs[0] = build_head(r);
+    op->reqbufs[0] = head;
     op->reqbufs[1] = r->req->entity.base ? r->req->entity : h2o_iovec_init(NULL, 0);
     op->start_us = gw_now_us();
     op->ticket = r->cb_ticket;

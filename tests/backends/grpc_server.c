@@ -220,6 +220,11 @@ static void on_event(struct call *c, bool ok)
         on_received(c);
         return;
     case CALL_REPLYING:
+        /* The client cancelled the call before our reply (tests of the
+         * gateway's hang-up handling look for this line). */
+        if (c->cancelled)
+            fprintf(stderr, "demo-backend %s: call cancelled by the client: %s\n", g_opts.service,
+                    call_method(c));
         call_free(c);
         return;
     }

@@ -1,0 +1,100 @@
+/*
+ * Client hang-up watch (see worker/hangup.h). One list and one 100 ms timer
+ * entry per worker process; the entry is linked only while the list is not
+ * empty, so an idle worker does no work for it.
+ */
+#include "worker/hangup.h"
+
+#include <poll.h>
+
+#include "worker/log.h"
+#include "worker/respond.h"
+
+#define POLL_BATCH 256
+
+static h2o_linklist_t watched = {&watched, &watched};
+static h2o_timeout_entry_t tick;
+
+/* The connection's socket, or -1 (only HTTP/1 connections are watched). */
+static int client_fd(gw_request_t *r)
+{
+    h2o_conn_t *conn = r->req->conn;
+    if (conn == NULL || conn->callbacks->get_socket == NULL)
+        return -1;
+    h2o_socket_t *sock = conn->callbacks->get_socket(conn);
+    return sock != NULL ? h2o_socket_get_fd(sock) : -1;
+}
+
+/* The client is gone: cancel the pending work (its completion then only
+ * cleans up) and answer 499 so the access line and metrics record it and
+ * h2o closes the connection. */
+static void hang_up(gw_request_t *r)
+{
+    gw_pending_t *p = r->pending;
+    gw_hangup_unwatch(r);
+    r->pending = NULL;
+    p->req = NULL;
+    if (p->cancel != NULL)
+        p->cancel(p);
+    gw_log_line_t l;
+    gw_log_begin(&l, GW_LOG_INFO, "client closed the connection; pending work cancelled");
+    gw_log_str(&l, "upstream", r->upstream ? r->upstream : "");
+    gw_log_strn(&l, "correlation_id", r->correlation_id.base, r->correlation_id.len);
+    gw_log_end(&l);
+    r->req->http1_is_persistent = 0;
+    gw_respond_error(r, 499, NULL, "client closed request");
+}
+
+static void check_batch(gw_request_t **reqs, struct pollfd *pfd, size_t n)
+{
+    if (poll(pfd, n, 0) <= 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if ((pfd[i].revents & (POLLRDHUP | POLLHUP | POLLERR)) && reqs[i]->pending != NULL)
+            hang_up(reqs[i]);
+}
+
+static void on_tick(h2o_timeout_entry_t *entry)
+{
+    (void)entry;
+    gw_request_t *reqs[POLL_BATCH];
+    struct pollfd pfd[POLL_BATCH];
+    h2o_linklist_t *node = watched.next;
+    /* hang_up() unlinks only the request it answers (one request per HTTP/1
+     * connection), never `node`, which is past the batch. */
+    while (node != &watched) {
+        size_t n = 0;
+        for (; node != &watched && n < POLL_BATCH; node = node->next) {
+            gw_request_t *r = H2O_STRUCT_FROM_MEMBER(gw_request_t, hangup_link, node);
+            reqs[n] = r;
+            pfd[n] = (struct pollfd){.fd = client_fd(r), .events = POLLRDHUP};
+            n++;
+        }
+        check_batch(reqs, pfd, n);
+    }
+    if (!h2o_linklist_is_empty(&watched)) {
+        gw_worker_t *w = gw_worker_self();
+        h2o_timeout_link(w->ctx.loop, &w->ctx.hundred_ms_timeout, &tick);
+    }
+}
+
+void gw_hangup_watch(gw_request_t *r)
+{
+    if (h2o_linklist_is_linked(&r->hangup_link) || r->pending == NULL || r->req->version >= 0x200 ||
+        client_fd(r) < 0)
+        return;
+    h2o_linklist_insert(&watched, &r->hangup_link);
+    if (!h2o_timeout_is_linked(&tick)) {
+        gw_worker_t *w = gw_worker_self();
+        tick.cb = on_tick;
+        h2o_timeout_link(w->ctx.loop, &w->ctx.hundred_ms_timeout, &tick);
+    }
+}
+
+void gw_hangup_unwatch(gw_request_t *r)
+{
+    if (h2o_linklist_is_linked(&r->hangup_link))
+        h2o_linklist_unlink(&r->hangup_link);
+    if (h2o_linklist_is_empty(&watched) && h2o_timeout_is_linked(&tick))
+        h2o_timeout_unlink(&tick);
+}
