@@ -39,7 +39,14 @@ int gw_auth_init(gw_worker_t *w, char *err, size_t errlen)
     const char *prev = cfg->jwt_secret_previous[0] ? cfg->jwt_secret_previous : NULL;
     const char *key = cfg->jwt_public_key_file[0] ? cfg->jwt_public_key_file : NULL;
     w->jwt = gw_jwt_verifier_new(alg, cfg->jwt_secret, prev, key, cfg->jwt_leeway, err, errlen);
-    return w->jwt ? 0 : -1;
+    if (w->jwt == NULL)
+        return -1;
+    if (gw_jwt_verifier_require(w->jwt, cfg->jwt_required_claims, err, errlen) != 0) {
+        gw_jwt_verifier_free(w->jwt);
+        w->jwt = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 void gw_auth_shutdown(gw_worker_t *w)
@@ -195,6 +202,11 @@ gw_stage_result_t gw_stage_authenticate(gw_request_t *r)
     gw_jwt_claims_t claims;
     gw_jwt_result_t res = gw_jwt_verify(r->w->jwt, token, len, time(NULL), &claims);
     r->t_auth_us = (uint32_t)(gw_now_us() - t0);
+    if (res == GW_JWT_ERR_MISSING_CLAIM) {
+        char reason[GW_JWT_MAX_CLAIM_NAME + 48]; /* the claim's name from our config, not the token */
+        snprintf(reason, sizeof(reason), "missing required claim \"%s\"", claims.missing);
+        return unauthorized(r, "invalid or expired token", reason);
+    }
     if (res != GW_JWT_OK)
         return unauthorized(r, "invalid or expired token", gw_jwt_strerror(res));
     copy_claims(r, &claims, token, len);
