@@ -146,7 +146,7 @@ static void test_concurrent_processes(void **state)
         pids[p] = fork();
         assert_true(pids[p] >= 0);
         if (pids[p] == 0) {
-            char prefix[8];
+            char prefix[16];
             snprintf(prefix, sizeof(prefix), "p%d", p);
             for (unsigned i = 0; i < PER; i++) {
                 if (add(&t, prefix, i, NOW + 600, NOW) != GW_REVOKE_RECORDED ||
@@ -162,7 +162,7 @@ static void test_concurrent_processes(void **state)
         assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     }
     for (int p = 0; p < NPROC; p++) {
-        char prefix[8];
+        char prefix[16];
         snprintf(prefix, sizeof(prefix), "p%d", p);
         for (unsigned i = 0; i < PER; i++)
             assert_true(revoked(&t, prefix, i, NOW));
