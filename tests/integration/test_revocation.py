@@ -92,6 +92,12 @@ def test_logout_without_redis_and_metrics(stack_factory):
     assert m[("api_gateway_shm_bytes", (("kind", "revocation"),))] >= 128 + 8 * 1024
     shm = request(s.gw.port, "GET", "/debug/shm").json()
     assert shm["regions"]["revocation"]["bytes"] == 128 + 8 * 1024
+    # the table is sized at start: a reload keeps it (and its entries)
+    s.gw.write_conf(open(s.gw.conf_path).read().replace("REVOCATION_TABLE_SIZE=1024", "REVOCATION_TABLE_SIZE=2048"))
+    s.gw.reload()
+    s.gw.wait_log(r"REVOCATION_TABLE_SIZE change \(1024 -> 2048\) needs a restart")
+    assert s.gw.metric("api_gateway_revocation_table_capacity") == 1024
+    assert get_users(s, tok).status == 401
 
 
 def jti_of(tok):
