@@ -40,16 +40,23 @@ static inline uint64_t mk(gw_cb_state_t st, uint64_t gen, uint64_t adm, uint64_t
            ((suc & PRB_MASK) << 28) | (deadline_ms & DL_MASK);
 }
 
+/* A reader's clock may lag the writer's: it read now_ms, then was
+ * descheduled while another worker opened the breaker. */
+#define CLOCK_SLACK_MS 60000
+
 /* Milliseconds left until the deadline in `s`, 0 once it has passed. The
  * deadline is kept modulo 2^28 ms (74 h): it was set at most open_timeout
- * ahead, so a distance beyond that is a deadline long past (wrapped, or from
- * a longer CB_OPEN_TIMEOUT before a reload) and counts as passed. A breaker
+ * ahead of its writer's clock, so a distance beyond that (plus the slack
+ * for a lagging reader) is a deadline long past (wrapped, or from a much
+ * longer CB_OPEN_TIMEOUT before a reload) and counts as passed. A breaker
  * left alone for a multiple of 74 h can thus look pending for at most one
- * more open_timeout, never longer. */
+ * more open_timeout + slack, never longer. */
 static inline uint64_t left_ms(uint64_t s, uint64_t now_ms, uint32_t open_timeout_ms)
 {
     uint64_t left = (DL(s) - now_ms) & DL_MASK;
-    return left <= open_timeout_ms ? left : 0;
+    if (left > (uint64_t)open_timeout_ms + CLOCK_SLACK_MS)
+        return 0;
+    return left < open_timeout_ms ? left : open_timeout_ms;
 }
 
 static inline uint32_t half_open_max(const gw_cb_params_t *p)

@@ -262,8 +262,10 @@ static void test_killed_after_state_cas_recovers(void **state)
     munmap(r, gw_breaker_region_size());
 }
 
-/* A breaker opened and then left alone for days, or opened under a longer
- * CB_OPEN_TIMEOUT before a reload, is not held open by its old deadline. */
+/* A breaker opened and then left alone for days, or opened under a much
+ * longer CB_OPEN_TIMEOUT before a reload, is not held open by its old
+ * deadline; a worker whose clock reading lags the opener's still sees the
+ * breaker open. */
 static void test_old_deadline_never_holds(void **state)
 {
     (void)state;
@@ -274,15 +276,20 @@ static void test_old_deadline_never_holds(void **state)
         gw_breaker_record(r, 1, &P, &t, true, now);
     }
     assert_int_equal(gw_breaker_state(r, 1, now), GW_CB_OPEN);
+    gw_cb_ticket_t lagging = gw_breaker_acquire(r, 1, &P, now - 500);
+    assert_false(lagging.allowed);
+    assert_int_equal(lagging.retry_after_s, 30);
     /* 100 hours later: the deadline's 28-bit clock has wrapped */
     assert_true(gw_breaker_acquire(r, 1, &P, now + 100ULL * 3600 * 1000).allowed);
     gw_breaker_reset(r, 1);
-    for (int i = 0; i < 3; i++) {
-        gw_cb_ticket_t t = gw_breaker_acquire(r, 1, &P, now);
-        gw_breaker_record(r, 1, &P, &t, true, now);
-    }
-    gw_cb_params_t shorter = P;
+    gw_cb_params_t longer = P, shorter = P;
+    longer.open_timeout_ms = 3600000;
     shorter.open_timeout_ms = 5000;
+    for (int i = 0; i < 3; i++) {
+        gw_cb_ticket_t t = gw_breaker_acquire(r, 1, &longer, now);
+        gw_breaker_record(r, 1, &longer, &t, true, now);
+    }
+    assert_false(gw_breaker_acquire(r, 1, &longer, now + 6000).allowed);
     assert_true(gw_breaker_acquire(r, 1, &shorter, now + 6000).allowed);
     munmap(r, gw_breaker_region_size());
 }
