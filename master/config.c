@@ -19,6 +19,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "worker/jwt.h"
+
 typedef enum { T_STR, T_LONG, T_DOUBLE, T_BOOL, T_CIDRS, T_LOGLEVEL, T_WORKERS } key_type_t;
 
 typedef struct {
@@ -389,6 +391,8 @@ static int validate(gw_config_t *cfg, char *err, size_t errlen)
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         if (files[i][1][0] != '\0' && access(files[i][1], R_OK) != 0)
             return fail(err, errlen, "%s: cannot read %s: %s", files[i][0], files[i][1], strerror(errno));
+    if (gw_jwt_required_claims_check(cfg->jwt_required_claims, err, errlen) != 0)
+        return -1;
     if (cfg->enable_tracing && cfg->jaeger_url[0] == '\0')
         return fail(err, errlen, "JAEGER_URL: required when ENABLE_TRACING=true");
     if (cfg->rate_limit_tenant_rps > 0 && cfg->rate_limit_tenant_burst == 0)

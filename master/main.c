@@ -15,6 +15,7 @@
 #include "master/listener.h"
 #include "master/master.h"
 #include "master/sweep.h"
+#include "shm/revoke.h"
 #include "worker/log.h"
 #include "worker/route.h"
 #include "worker/tls.h"
@@ -94,10 +95,12 @@ int main(int argc, char **argv)
         .nslots = (uint32_t)(workers * 4),
         .limiter_bytes = gw_sweep_limiter_bytes(&m.cfg),
         .breaker_bytes = gw_sweep_breaker_bytes(),
+        .revoke_bytes = gw_revoke_region_size((uint32_t)m.cfg.revocation_table_size),
     };
     if (gw_shm_create(&m.shm, &params) != 0)
         fatal("cannot create the shared segment (mmap failed)");
     gw_sweep_init_regions(&m.shm, &m.cfg);
+    gw_revoke_init(gw_shm_region(&m.shm, GW_SHM_REGION_REVOKE), (uint32_t)m.cfg.revocation_table_size, 0);
     gw_logf(GW_LOG_INFO, "api-gateway %s starting: %ld workers, listening on %s:%ld, segment %zu bytes",
             GW_VERSION, workers, m.cfg.host, m.cfg.port, m.shm.size);
     return gw_master_run(&m);

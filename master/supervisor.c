@@ -204,6 +204,11 @@ static void keep_restart_only(gw_master_t *m, gw_config_t *next)
                 m->cfg.rate_limit_table_size, next->rate_limit_table_size, m->cfg.rate_limit_table_size);
         next->rate_limit_table_size = m->cfg.rate_limit_table_size;
     }
+    if (next->revocation_table_size != m->cfg.revocation_table_size) {
+        gw_logf(GW_LOG_WARN, "REVOCATION_TABLE_SIZE change (%ld -> %ld) needs a restart; keeping %ld",
+                m->cfg.revocation_table_size, next->revocation_table_size, m->cfg.revocation_table_size);
+        next->revocation_table_size = m->cfg.revocation_table_size;
+    }
     if (next->port != m->cfg.port || strcmp(next->host, m->cfg.host) != 0)
         gw_logf(GW_LOG_WARN, "API_GATEWAY_HOST/PORT change needs a restart; still listening on %s:%ld",
                 m->cfg.host, m->cfg.port);

@@ -15,6 +15,7 @@
 #include "master/sweep.h"
 #include "shm/breaker.h"
 #include "shm/limiter.h"
+#include "shm/revoke.h"
 #include "master/views.h"
 #include "shm/metrics.h"
 #include "worker/route.h"
@@ -177,6 +178,36 @@ static void render_limits_breakers(gw_buf_t *b, const gw_master_t *m)
                       (int)gw_breaker_state(region, s, now));
 }
 
+/* The revocation table (shm/revoke.h). Counting live entries scans the
+ * whole table, so it is redone at most every 2 s; the counters are read on
+ * every rendering. */
+static void render_revocations(gw_buf_t *b, const gw_master_t *m)
+{
+    static uint64_t next_scan_ms, live;
+    const void *table = gw_shm_region(&m->shm, GW_SHM_REGION_REVOKE);
+    gw_revoke_stats_t st = {0};
+    if (m->shm.hdr->regions[GW_SHM_REGION_REVOKE].size == 0)
+        table = NULL; /* a segment made without the table */
+    if (table != NULL)
+        gw_revoke_stats(table, &st);
+    if (table != NULL && gw_now_ms() >= next_scan_ms) {
+        live = gw_revoke_count_live(table, (int64_t)(gw_wall_ms() / 1000));
+        next_scan_ms = gw_now_ms() + 2000;
+    }
+    family(b, "api_gateway_revocation_table_entries", "gauge",
+           "Logged-out tokens remembered in the shared segment (not yet expired).");
+    gw_buf_printf(b, "api_gateway_revocation_table_entries %llu\n", (unsigned long long)live);
+    family(b, "api_gateway_revocation_table_capacity", "gauge",
+           "Revocation table size (REVOCATION_TABLE_SIZE).");
+    gw_buf_printf(b, "api_gateway_revocation_table_capacity %llu\n", (unsigned long long)st.capacity);
+    counter(b, "api_gateway_revocations_recorded_total", "Logouts recorded in the revocation table.",
+            st.recorded_total);
+    counter(b, "api_gateway_revocations_refused_total",
+            "Requests refused because the revocation table holds their token's jti.", st.refused_total);
+    counter(b, "api_gateway_revocation_evictions_total",
+            "Unexpired revocations overwritten because their probe window was full.", st.evicted_total);
+}
+
 static void render_process(gw_buf_t *b, const gw_master_t *m)
 {
     struct {
@@ -264,5 +295,6 @@ void gw_views_render_metrics(gw_master_t *m, gw_buf_t *b, gw_metrics_slot_t *sum
     render_counters(b, sum);
     render_backends(b, sum);
     render_limits_breakers(b, m);
+    render_revocations(b, m);
     render_process(b, m);
 }

@@ -1,7 +1,12 @@
 /*
  * Shared circuit breakers (see shm/breaker.h for the word layouts and the
- * transitions). Every change is a CAS on one word; the generation in the
- * state word orders everything else, so no lock is ever held.
+ * transitions). Everything a transition decides (state, generation, probe
+ * counts, deadline) lives in the one state word, so every transition is a
+ * single CAS: a process killed at any instruction leaves the breaker either
+ * in the state before or in the state after, never in between. The other
+ * words are the closed window's counts (tagged with the generation, so stale
+ * counts read as zero) and statistics (opens_total, opened_wall_ms), which
+ * a killed process can at worst leave one opening behind. No lock is held.
  */
 #include "shm/breaker.h"
 
@@ -12,31 +17,51 @@
 typedef struct {
     uint64_t state;
     uint64_t counts;
-    uint64_t deadline;
     uint64_t opens_total;
     uint64_t opened_wall_ms;
 } __attribute__((aligned(128))) breaker_t;
 
-#define ST(s)   ((gw_cb_state_t)((s) >> 62))
-#define GEN(s)  (((s) >> 32) & 0x3fffffffULL)
-#define ADM(s)  (((s) >> 16) & 0xffffULL)
-#define SUC(s)  ((s)&0xffffULL)
-#define MS_MASK ((1ULL << 48) - 1)
+/* state word: [state:2][generation:14][admitted:10][succeeded:10][deadline:28] */
+#define GEN_BITS 14
+#define GEN_MASK ((1ULL << GEN_BITS) - 1)
+#define PRB_MASK 0x3ffULL
+#define DL_BITS  28
+#define DL_MASK  ((1ULL << DL_BITS) - 1)
 
-static inline uint64_t mk(gw_cb_state_t st, uint64_t gen, uint64_t adm, uint64_t suc)
+#define ST(s)  ((gw_cb_state_t)((s) >> 62))
+#define GEN(s) (((s) >> 48) & GEN_MASK)
+#define ADM(s) (((s) >> 38) & PRB_MASK)
+#define SUC(s) (((s) >> 28) & PRB_MASK)
+#define DL(s)  ((s)&DL_MASK)
+
+static inline uint64_t mk(gw_cb_state_t st, uint64_t gen, uint64_t adm, uint64_t suc, uint64_t deadline_ms)
 {
-    return ((uint64_t)st << 62) | ((gen & 0x3fffffffULL) << 32) | ((adm & 0xffff) << 16) | (suc & 0xffff);
+    return ((uint64_t)st << 62) | ((gen & GEN_MASK) << 48) | ((adm & PRB_MASK) << 38) |
+           ((suc & PRB_MASK) << 28) | (deadline_ms & DL_MASK);
 }
 
-static inline uint64_t mk_deadline(uint64_t gen, uint64_t ms)
+/* A reader's clock may lag the writer's: it read now_ms, then was
+ * descheduled while another worker opened the breaker. */
+#define CLOCK_SLACK_MS 60000
+
+/* Milliseconds left until the deadline in `s`, 0 once it has passed. The
+ * deadline is kept modulo 2^28 ms (74 h): it was set at most open_timeout
+ * ahead of its writer's clock, so a distance beyond that (plus the slack
+ * for a lagging reader) is a deadline long past (wrapped, or from a much
+ * longer CB_OPEN_TIMEOUT before a reload) and counts as passed. A breaker
+ * left alone for a multiple of 74 h can thus look pending for at most one
+ * more open_timeout + slack, never longer. */
+static inline uint64_t left_ms(uint64_t s, uint64_t now_ms, uint32_t open_timeout_ms)
 {
-    return ((gen & 0xffff) << 48) | (ms & MS_MASK);
+    uint64_t left = (DL(s) - now_ms) & DL_MASK;
+    if (left > (uint64_t)open_timeout_ms + CLOCK_SLACK_MS)
+        return 0;
+    return left < open_timeout_ms ? left : open_timeout_ms;
 }
 
-static inline bool deadline_of(uint64_t d, uint64_t gen, uint64_t *ms)
+static inline uint32_t half_open_max(const gw_cb_params_t *p)
 {
-    *ms = d & MS_MASK;
-    return (d >> 48) == (gen & 0xffff);
+    return p->half_open_max < PRB_MASK ? p->half_open_max : (uint32_t)PRB_MASK;
 }
 
 static inline uint64_t mk_counts(uint64_t gen, uint64_t win, uint64_t req, uint64_t fail)
@@ -61,14 +86,13 @@ size_t gw_breaker_region_size(void)
     return GW_BREAKER_MAX * sizeof(breaker_t);
 }
 
-/* CAS the state from `from` to a new generation in `to`; true if we did it.
- * The winner publishes the deadline the new state runs until. */
+/* CAS the state from `from` to state `to` of the next generation, running
+ * until deadline_ms; true if we did it. The statistics follow the CAS: a
+ * process killed in between loses one count, it blocks nothing. */
 static bool transition(breaker_t *b, uint64_t from, gw_cb_state_t to, uint64_t deadline_ms)
 {
-    uint64_t gen = GEN(from) + 1;
-    if (uatomic_cmpxchg(&b->state, from, mk(to, gen, 0, 0)) != from)
+    if (uatomic_cmpxchg(&b->state, from, mk(to, GEN(from) + 1, 0, 0, deadline_ms)) != from)
         return false;
-    uatomic_set(&b->deadline, mk_deadline(gen, deadline_ms));
     if (to == GW_CB_OPEN) {
         uatomic_set(&b->opened_wall_ms, wall_ms());
         uatomic_inc(&b->opens_total);
@@ -76,9 +100,8 @@ static bool transition(breaker_t *b, uint64_t from, gw_cb_state_t to, uint64_t d
     return true;
 }
 
-static uint32_t seconds_until(uint64_t deadline_ms, uint64_t now_ms)
+static uint32_t seconds_until(uint64_t left)
 {
-    uint64_t left = deadline_ms > now_ms ? deadline_ms - now_ms : 0;
     uint32_t s = (uint32_t)((left + 999) / 1000);
     return s ? s : 1;
 }
@@ -88,29 +111,26 @@ gw_cb_ticket_t gw_breaker_acquire(void *region, unsigned s, const gw_cb_params_t
     breaker_t *b = at(region, s);
     for (;;) {
         uint64_t st = uatomic_read(&b->state);
-        uint64_t gen = GEN(st), dl;
-        bool known = deadline_of(uatomic_read(&b->deadline), gen, &dl);
+        uint64_t gen = GEN(st), left = left_ms(st, now_ms, p->open_timeout_ms);
         switch (ST(st)) {
         case GW_CB_CLOSED:
             return (gw_cb_ticket_t){.allowed = true, .token = gen};
         case GW_CB_OPEN:
-            if (!known) /* just opened; the winner is publishing the deadline */
-                return (gw_cb_ticket_t){.retry_after_s = seconds_until(now_ms + p->open_timeout_ms, now_ms)};
-            if (now_ms < dl)
-                return (gw_cb_ticket_t){.retry_after_s = seconds_until(dl, now_ms)};
+            if (left > 0)
+                return (gw_cb_ticket_t){.retry_after_s = seconds_until(left)};
             transition(b, st, GW_CB_HALF_OPEN, now_ms + p->open_timeout_ms);
             continue;
         case GW_CB_HALF_OPEN:
         default:
-            if (ADM(st) < p->half_open_max) {
-                uint64_t next = mk(GW_CB_HALF_OPEN, gen, ADM(st) + 1, SUC(st));
+            if (ADM(st) < half_open_max(p)) {
+                uint64_t next = mk(GW_CB_HALF_OPEN, gen, ADM(st) + 1, SUC(st), DL(st));
                 if (uatomic_cmpxchg(&b->state, st, next) == st)
                     return (gw_cb_ticket_t){.allowed = true, .probe = true, .token = gen};
                 continue;
             }
             /* All probes are out. If one never reported (its worker died),
              * start a fresh half-open period once the deadline passes. */
-            if (known && now_ms >= dl) {
+            if (left == 0) {
                 transition(b, st, GW_CB_HALF_OPEN, now_ms + p->open_timeout_ms);
                 continue;
             }
@@ -149,7 +169,7 @@ void gw_breaker_record(void *region, unsigned s, const gw_cb_params_t *p, const 
         return;
     for (;;) {
         uint64_t st = uatomic_read(&b->state);
-        if (GEN(st) != (t->token & 0x3fffffffULL))
+        if (GEN(st) != (t->token & GEN_MASK))
             return; /* admitted under a state that has since changed */
         if (ST(st) == GW_CB_CLOSED) {
             record_closed(b, st, p, failure, now_ms);
@@ -162,12 +182,12 @@ void gw_breaker_record(void *region, unsigned s, const gw_cb_params_t *p, const 
                 return;
             continue;
         }
-        if (SUC(st) + 1 >= p->half_open_max) {
+        if (SUC(st) + 1 >= half_open_max(p)) {
             if (transition(b, st, GW_CB_CLOSED, 0))
                 return;
             continue;
         }
-        if (uatomic_cmpxchg(&b->state, st, mk(GW_CB_HALF_OPEN, GEN(st), ADM(st), SUC(st) + 1)) == st)
+        if (uatomic_cmpxchg(&b->state, st, mk(GW_CB_HALF_OPEN, GEN(st), ADM(st), SUC(st) + 1, DL(st))) == st)
             return;
     }
 }

@@ -2,15 +2,22 @@
  * Circuit breakers in the shared segment: one per backend service, shared by
  * every worker of every generation, so states and counts survive a HUP.
  *
- * Each breaker is a few CAS'd words in its own cache line:
- *   state    [state:2][generation:30][probes admitted:16][probes succeeded:16]
+ * Each breaker is a few words in its own cache line:
+ *   state    [state:2][generation:14][probes admitted:10][probes succeeded:10]
+ *            [deadline:28]: everything a transition decides, changed by one
+ *            CAS. The deadline (monotonic ms modulo 2^28) ends the open
+ *            period, or, half-open, the wait for probes that never report.
  *   counts   [generation:12][window:20][requests:16][failures:16] of the
  *            current CB_INTERVAL window while closed
- *   deadline [generation:16][monotonic ms:48]: end of the open period, or the
- *            time after which a half-open period with a lost probe gives up
+ *   opens_total, opened_wall_ms: statistics, written after the CAS
+ * (CB_HALF_OPEN_MAX_REQUESTS is at most 1000, so the probe counts fit.)
  * Every transition bumps the generation, so the outcome of a call admitted
  * under an older state is ignored (it cannot close or reopen the breaker a
- * second time) and stale counts are read as zero.
+ * second time) and stale counts are read as zero. Since a transition is a
+ * single CAS, a process killed at any instruction leaves the old state or
+ * the new one: an open breaker always carries the deadline that ends it
+ * (tests/unit/test_breaker.c kills a process at every instruction of a
+ * breaker's whole cycle).
  *
  * Transitions (SPEC §4): closed → open when the window holds at least
  * min_requests calls with failures/requests >= failure_ratio; open → half-open

@@ -13,8 +13,8 @@
 #include "shm/health.h"
 #include "shm/view.h"
 
-const char *const gw_shm_region_names[GW_SHM_NREGIONS] = {"workers", "metrics", "health",
-                                                          "views",   "limiter", "breaker"};
+const char *const gw_shm_region_names[GW_SHM_NREGIONS] = {"workers", "metrics", "health",    "views",
+                                                          "limiter", "breaker", "revocation"};
 
 #define ALIGN_UP(n, a) (((n) + (a)-1) & ~((size_t)(a)-1))
 
@@ -49,6 +49,7 @@ int gw_shm_create(gw_shm_t *shm, const gw_shm_params_t *params)
         [GW_SHM_REGION_VIEWS] = gw_view_region_size(),
         [GW_SHM_REGION_LIMITER] = params->limiter_bytes,
         [GW_SHM_REGION_BREAKER] = params->breaker_bytes,
+        [GW_SHM_REGION_REVOKE] = params->revoke_bytes,
     };
     size_t off = ALIGN_UP(sizeof(gw_shm_header_t), 4096);
     size_t offsets[GW_SHM_NREGIONS];

@@ -15,6 +15,7 @@
  *   views             master-rendered /metrics and /health (shm/view.h)
  *   limiter           rate-limit token buckets (shm/limiter.h)
  *   breaker           circuit breakers (shm/breaker.h)
+ *   revocation        recent logouts' jtis, Redis-loss safety (shm/revoke.h)
  *
  * Rules: every cross-process access uses liburcu's uatomic_* / CMM_*; nothing
  * in the segment is ever locked, so a process killed at any instruction
@@ -33,7 +34,7 @@
 #include "shm/metrics.h"
 
 #define GW_SHM_MAGIC          0x31474553574741ULL /* "AGWSEG1" */
-#define GW_SHM_LAYOUT_VERSION 1
+#define GW_SHM_LAYOUT_VERSION 2
 #define GW_SHM_MIN_SLOTS      16
 
 typedef enum {
@@ -43,6 +44,7 @@ typedef enum {
     GW_SHM_REGION_VIEWS,
     GW_SHM_REGION_LIMITER,
     GW_SHM_REGION_BREAKER,
+    GW_SHM_REGION_REVOKE,
     GW_SHM_NREGIONS
 } gw_shm_region_t;
 
@@ -113,6 +115,7 @@ typedef struct {
     uint32_t nslots;
     size_t limiter_bytes;
     size_t breaker_bytes;
+    size_t revoke_bytes; /* shm/revoke.h: gw_revoke_region_size(REVOCATION_TABLE_SIZE) */
 } gw_shm_params_t;
 
 /* Create the segment (master, before forking). Returns 0 or -1 with errno. */

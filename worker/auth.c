@@ -3,25 +3,32 @@
  *
  *   authenticate  Authorization: Bearer <jwt> → verified claims (worker/jwt.c:
  *                 algorithm pinned by config, exp/nbf checked here, never by
- *                 the token) → blacklist:<jti> in Redis (async). Redis down:
- *                 REDIS_FAIL_OPEN decides (serve with a warning, or 503).
+ *                 the token, JWT_REQUIRED_CLAIMS) → the segment's record of
+ *                 logouts made through this gateway (shm/revoke.h) →
+ *                 blacklist:<jti> in Redis (async). Redis down:
+ *                 REDIS_FAIL_OPEN decides (serve with a warning, or 503);
+ *                 the segment record is checked either way, so a token
+ *                 logged out here stays refused while Redis is gone.
  *   authorize     route roles ("insufficient role") and the tenant in the
  *                 path against the token's ("tenant mismatch"), unless the
  *                 token has admin or super_admin.
- *   logout        after the backend's Logout succeeds, blacklist the jti for
- *                 the token's remaining lifetime.
+ *   logout        after the backend's Logout succeeds, record the jti in the
+ *                 segment (every worker sees it at once) and blacklist it in
+ *                 Redis, both for the token's remaining lifetime.
  *
  * Messages are the SPEC's; the reason behind a 401 goes to the log, never
  * the token itself.
  */
 #include "worker/auth.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "shm/revoke.h"
 #include "worker/jwt.h"
 #include "worker/log.h"
 #include "worker/redis.h"
@@ -39,7 +46,14 @@ int gw_auth_init(gw_worker_t *w, char *err, size_t errlen)
     const char *prev = cfg->jwt_secret_previous[0] ? cfg->jwt_secret_previous : NULL;
     const char *key = cfg->jwt_public_key_file[0] ? cfg->jwt_public_key_file : NULL;
     w->jwt = gw_jwt_verifier_new(alg, cfg->jwt_secret, prev, key, cfg->jwt_leeway, err, errlen);
-    return w->jwt ? 0 : -1;
+    if (w->jwt == NULL)
+        return -1;
+    if (gw_jwt_verifier_require(w->jwt, cfg->jwt_required_claims, err, errlen) != 0) {
+        gw_jwt_verifier_free(w->jwt);
+        w->jwt = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 void gw_auth_shutdown(gw_worker_t *w)
@@ -164,6 +178,21 @@ static gw_stage_result_t check_blacklist(gw_request_t *r)
     return GW_ASYNC;
 }
 
+/* The segment's revocation table; NULL in a segment made without one. */
+static void *revocations(gw_worker_t *w)
+{
+    if (w->shm->hdr->regions[GW_SHM_REGION_REVOKE].size == 0)
+        return NULL;
+    return gw_shm_region(w->shm, GW_SHM_REGION_REVOKE);
+}
+
+static bool revoked_here(gw_request_t *r)
+{
+    void *table = revocations(r->w);
+    const char *jti = r->identity->jti;
+    return table != NULL && jti[0] != '\0' && gw_revoke_check(table, jti, strlen(jti), (int64_t)time(NULL));
+}
+
 static void copy_claims(gw_request_t *r, const gw_jwt_claims_t *c, const char *token, size_t len)
 {
     gw_identity_t *id = h2o_mem_alloc_pool(&r->req->pool, sizeof(*id));
@@ -195,9 +224,16 @@ gw_stage_result_t gw_stage_authenticate(gw_request_t *r)
     gw_jwt_claims_t claims;
     gw_jwt_result_t res = gw_jwt_verify(r->w->jwt, token, len, time(NULL), &claims);
     r->t_auth_us = (uint32_t)(gw_now_us() - t0);
+    if (res == GW_JWT_ERR_MISSING_CLAIM) {
+        char reason[GW_JWT_MAX_CLAIM_NAME + 48]; /* the claim's name from our config, not the token */
+        snprintf(reason, sizeof(reason), "missing required claim \"%s\"", claims.missing);
+        return unauthorized(r, "invalid or expired token", reason);
+    }
     if (res != GW_JWT_OK)
         return unauthorized(r, "invalid or expired token", gw_jwt_strerror(res));
     copy_claims(r, &claims, token, len);
+    if (revoked_here(r))
+        return unauthorized(r, "token has been revoked", "jti revoked by a logout through this gateway");
     return check_blacklist(r);
 }
 
@@ -300,10 +336,41 @@ static void on_logout_set(const redisReply *reply, const char *error, void *data
                   reply == NULL || reply->type == REDIS_REPLY_ERROR ? (error ? error : "SET failed") : NULL);
 }
 
+/* Record the logout in the segment before anything else can fail: it is
+ * what keeps the token refused if Redis is down now or later. */
+static void record_revocation(gw_request_t *r)
+{
+    static uint64_t last_warn_ms;
+    void *table = revocations(r->w);
+    const gw_identity_t *id = r->identity;
+    if (table == NULL)
+        return;
+    gw_revoke_result_t res =
+        gw_revoke_add(table, id->jti, strlen(id->jti), id->exp + r->w->cfg->jwt_leeway, (int64_t)time(NULL));
+    if (res == GW_REVOKE_EVICTED && gw_now_ms() - last_warn_ms >= 1000) {
+        gw_revoke_stats_t st;
+        gw_revoke_stats(table, &st);
+        last_warn_ms = gw_now_ms();
+        gw_logf(
+            GW_LOG_WARN,
+            "revocation table full: evicted the revocation expiring soonest "
+            "(%llu entries are too few for the logouts of one token lifetime: raise REVOCATION_TABLE_SIZE)",
+            (unsigned long long)st.capacity);
+    } else if (res == GW_REVOKE_CONTENDED) {
+        gw_log_line_t l;
+        gw_log_begin(&l, GW_LOG_ERROR, "logout: jti not recorded in the revocation table");
+        gw_log_str(&l, "user_id", id->user_id);
+        gw_log_end(&l);
+    }
+}
+
 bool gw_auth_logout_reply(gw_request_t *r, const char *body, size_t len)
 {
     gw_identity_t *id = r->identity;
-    if (id == NULL || id->jti[0] == '\0' || !gw_redis_enabled(r->w))
+    if (id == NULL || id->jti[0] == '\0')
+        return false;
+    record_revocation(r);
+    if (!gw_redis_enabled(r->w))
         return false;
     logout_op_t *op = calloc(1, sizeof(*op));
     if (op == NULL || (op->body = malloc(len ? len : 1)) == NULL) {

@@ -5,8 +5,9 @@
  *   2. header: a JSON object whose alg is exactly the configured one
  *   3. signature: libjwt (HS*, secret then previous secret) or OpenSSL EVP
  *      (RS256/ES256, the key parsed once in gw_jwt_verifier_new)
- *   4. claims: exp required, exp/nbf with leeway, user_id|sub, tenant_id,
- *      roles, jti
+ *   4. claims: types of user_id|sub, tenant_id, roles, jti, exp, nbf, iat;
+ *      then the JWT_REQUIRED_CLAIMS, exp (always required), exp/nbf with
+ *      leeway
  * Used by the auth stage on the worker's loop; not thread-safe by design
  * (one verifier per worker process).
  */
@@ -32,6 +33,8 @@ struct gw_jwt_verifier {
     char *previous; /* HS*: heap copy or NULL */
     EVP_PKEY *key;  /* RS256/ES256 */
     long leeway;
+    char required[GW_JWT_MAX_REQUIRED][GW_JWT_MAX_CLAIM_NAME]; /* JWT_REQUIRED_CLAIMS */
+    size_t nrequired;
 };
 
 static const char *const alg_names[] = {"HS256", "HS384", "HS512", "RS256", "ES256"};
@@ -69,6 +72,8 @@ const char *gw_jwt_strerror(gw_jwt_result_t r)
         return "token not yet valid (nbf)";
     case GW_JWT_ERR_CLAIMS:
         return "missing or invalid claims";
+    case GW_JWT_ERR_MISSING_CLAIM:
+        return "missing required claim";
     }
     return "unknown";
 }
@@ -156,6 +161,81 @@ void gw_jwt_verifier_free(gw_jwt_verifier_t *v)
     }
     EVP_PKEY_free(v->key);
     free(v);
+}
+
+/* ---- JWT_REQUIRED_CLAIMS ------------------------------------------------ */
+
+/* Split `list` into names; fills out[] when non-NULL. Returns the count or
+ * -1 with a message naming the problem (the names come from the operator's
+ * config, never from a token, so echoing them is safe). */
+static int parse_required(const char *list, char out[][GW_JWT_MAX_CLAIM_NAME], char *err, size_t errlen)
+{
+    int n = 0;
+    const char *p = list;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '\0')
+        return 0;
+    for (;;) {
+        const char *end = p + strcspn(p, ",");
+        const char *last = end;
+        while (last > p && (last[-1] == ' ' || last[-1] == '\t'))
+            last--;
+        size_t len = (size_t)(last - p);
+        if (len == 0 || len >= GW_JWT_MAX_CLAIM_NAME) {
+            snprintf(err, errlen, "JWT_REQUIRED_CLAIMS: %s claim name in \"%s\"",
+                     len ? "too long a" : "empty", list);
+            return -1;
+        }
+        for (size_t i = 0; i < len; i++) {
+            unsigned char ch = (unsigned char)p[i];
+            if (ch <= ' ' || ch >= 0x7f || ch == '"' || ch == '\\') {
+                snprintf(err, errlen, "JWT_REQUIRED_CLAIMS: invalid character in claim name \"%.*s\"",
+                         (int)len, p);
+                return -1;
+            }
+        }
+        if (n == GW_JWT_MAX_REQUIRED) {
+            snprintf(err, errlen, "JWT_REQUIRED_CLAIMS: more than %d claim names", GW_JWT_MAX_REQUIRED);
+            return -1;
+        }
+        if (out != NULL) {
+            memcpy(out[n], p, len);
+            out[n][len] = '\0';
+        }
+        n++;
+        if (*end == '\0')
+            return n;
+        p = end + 1;
+        while (*p == ' ' || *p == '\t')
+            p++;
+    }
+}
+
+int gw_jwt_required_claims_check(const char *list, char *err, size_t errlen)
+{
+    return parse_required(list, NULL, err, errlen) < 0 ? -1 : 0;
+}
+
+int gw_jwt_verifier_require(gw_jwt_verifier_t *v, const char *list, char *err, size_t errlen)
+{
+    int n = parse_required(list, v->required, err, errlen);
+    if (n < 0)
+        return -1;
+    v->nrequired = (size_t)n;
+    return 0;
+}
+
+/* A claim is missing when absent, null, "" or []. */
+static const char *first_missing(json_t *payload, const gw_jwt_verifier_t *v)
+{
+    for (size_t i = 0; i < v->nrequired; i++) {
+        json_t *val = json_object_get(payload, v->required[i]);
+        if (val == NULL || json_is_null(val) || (json_is_string(val) && json_string_length(val) == 0) ||
+            (json_is_array(val) && json_array_size(val) == 0))
+            return v->required[i];
+    }
+    return NULL;
 }
 
 /* ---- base64url ---------------------------------------------------------- */
@@ -313,6 +393,8 @@ static gw_jwt_result_t read_claims(json_t *payload, const gw_jwt_verifier_t *v, 
         return GW_JWT_ERR_CLAIMS;
     if (!has_uid && copy_string(payload, "sub", c->user_id, sizeof(c->user_id), &has_sub) != 0)
         return GW_JWT_ERR_CLAIMS;
+    if ((c->missing = first_missing(payload, v)) != NULL)
+        return GW_JWT_ERR_MISSING_CLAIM;
     if (c->user_id[0] == '\0' || json_object_get(payload, "exp") == NULL)
         return GW_JWT_ERR_CLAIMS;
     if ((long long)now >= c->exp + v->leeway)

@@ -8,6 +8,8 @@
  * RS256/ES256 with OpenSSL against JWT_PUBLIC_KEY_FILE, parsed once at
  * start-up. exp (required) and nbf are checked here with JWT_LEEWAY — libjwt
  * 1.10 checks neither. Claims: user_id (else sub), tenant_id, roles, jti.
+ * JWT_REQUIRED_CLAIMS names claims a token must also carry (present, not
+ * null, not "" or []); exp is required whatever the list says.
  */
 #ifndef GW_JWT_H
 #define GW_JWT_H
@@ -16,8 +18,10 @@
 #include <stddef.h>
 #include <time.h>
 
-#define GW_JWT_MAX_TOKEN 8192
-#define GW_JWT_MAX_ROLES 16
+#define GW_JWT_MAX_TOKEN      8192
+#define GW_JWT_MAX_ROLES      16
+#define GW_JWT_MAX_REQUIRED   16 /* names in JWT_REQUIRED_CLAIMS */
+#define GW_JWT_MAX_CLAIM_NAME 64
 
 typedef enum { GW_JWT_HS256, GW_JWT_HS384, GW_JWT_HS512, GW_JWT_RS256, GW_JWT_ES256 } gw_jwt_alg_t;
 
@@ -30,6 +34,7 @@ typedef struct {
     char roles[GW_JWT_MAX_ROLES][64];
     size_t nroles;
     long long exp, nbf, iat; /* 0 when absent (exp never is) */
+    const char *missing;     /* GW_JWT_ERR_MISSING_CLAIM: the claim's name (the verifier's copy) */
 } gw_jwt_claims_t;
 
 typedef enum {
@@ -40,6 +45,7 @@ typedef enum {
     GW_JWT_ERR_EXPIRED,
     GW_JWT_ERR_NOT_YET_VALID,
     GW_JWT_ERR_CLAIMS,
+    GW_JWT_ERR_MISSING_CLAIM, /* a JWT_REQUIRED_CLAIMS name is absent: claims->missing */
 } gw_jwt_result_t;
 
 /* "HS256" etc. → alg; -1 if unknown. */
@@ -52,6 +58,15 @@ gw_jwt_verifier_t *gw_jwt_verifier_new(gw_jwt_alg_t alg, const char *secret, con
                                        const char *public_key_pem_path, long leeway_s, char *err,
                                        size_t errlen);
 void gw_jwt_verifier_free(gw_jwt_verifier_t *v);
+
+/* Check a JWT_REQUIRED_CLAIMS value: comma-separated names (spaces around
+ * them ignored), each 1..63 printable ASCII characters without spaces or
+ * quotes, at most GW_JWT_MAX_REQUIRED; "" is allowed. -1 + err otherwise.
+ * Used by the config loader (master/config.c) and by gw_jwt_verifier_require. */
+int gw_jwt_required_claims_check(const char *list, char *err, size_t errlen);
+
+/* Make tokens carry every claim named in `list` (as checked above). */
+int gw_jwt_verifier_require(gw_jwt_verifier_t *v, const char *list, char *err, size_t errlen);
 
 /* Verify a compact JWS (not NUL-terminated) at `now`; fills *claims on OK. */
 gw_jwt_result_t gw_jwt_verify(gw_jwt_verifier_t *v, const char *token, size_t len, time_t now,

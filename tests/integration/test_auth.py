@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from gwtest import JWT_SECRET, b64url, bearer, make_token, request, wait_for
+from gwtest import JWT_SECRET, b64url, bearer, make_token, request, run_gateway, wait_for
 
 
 def err(r):
@@ -217,3 +217,28 @@ def test_secret_rotation_over_hup(stack_factory):
     assert get_users(s, make_token(secret=new)).status == 200
     r = get_users(s, old_tok)
     assert r.status == 401 and err(r) == "invalid or expired token"
+
+
+# ---- JWT_REQUIRED_CLAIMS ------------------------------------------------------
+
+def test_required_claims(stack_factory):
+    s = stack_factory(conf={"JWT_REQUIRED_CLAIMS": "exp, jti,tenant_id"})
+    assert get_users(s, make_token()).status == 200  # make_token carries all three
+    missing = {"jti": make_token({"jti": None}), "tenant_id": make_token({"tenant_id": ""})}
+    for claim, tok in missing.items():
+        r = get_users(s, tok)
+        assert r.status == 401 and err(r) == "invalid or expired token", (claim, r)
+        s.gw.wait_log(r'"reason":"missing required claim \\"%s\\""' % claim)
+        assert tok not in s.gw.log_text()
+    assert not s.user.records("/ListUsers")[1:]  # only the complete token reached the backend
+
+
+def test_required_claims_default_and_bad_value(stack_factory):
+    s = stack_factory()  # default JWT_REQUIRED_CLAIMS=exp: jti and tenant_id stay optional
+    assert get_users(s, make_token({"jti": None, "tenant_id": None})).status == 200
+    r = get_users(s, make_token({"exp": None}))
+    assert r.status == 401 and err(r) == "invalid or expired token"
+    s.gw.wait_log(r'"reason":"missing required claim \\"exp\\""')
+    r = run_gateway(["-t"], {"JWT_SECRET": "s", "JWT_REQUIRED_CLAIMS": "exp,,jti"})
+    assert r.returncode == 1
+    assert r.stderr.strip() == 'api-gateway: JWT_REQUIRED_CLAIMS: empty claim name in "exp,,jti"'

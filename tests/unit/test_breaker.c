@@ -1,13 +1,18 @@
 /*
  * Shared circuit breakers (shm/breaker.c): the SPEC's transitions with the
  * default thresholds, exact half-open admission across processes, outcomes
- * of stale tickets ignored, a lost probe given up, and the operator reset.
+ * of stale tickets ignored, a lost probe given up, the operator reset, and
+ * crash safety: a process killed at any instruction of any transition never
+ * leaves a breaker refusing for longer than CB_OPEN_TIMEOUT.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -206,6 +211,210 @@ static void test_half_open_exact_across_processes(void **state)
     munmap(admitted, sizeof(uint64_t) * NPROC);
 }
 
+/* ---- crash safety ------------------------------------------------------ */
+
+#define SLOT_BYTES (gw_breaker_region_size() / GW_BREAKER_MAX)
+
+static void *fresh_region(void)
+{
+    void *r = mmap(NULL, gw_breaker_region_size(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(r != MAP_FAILED);
+    return r;
+}
+
+/* After a breaker was left in `r` at (phase) time `t`, requests made from
+ * t + CB_OPEN_TIMEOUT on must reach the backend again. */
+static void assert_recovers(void *r, unsigned s, uint64_t t)
+{
+    gw_cb_ticket_t k = gw_breaker_acquire(r, s, &P, t + P.open_timeout_ms);
+    assert_true(k.allowed);
+}
+
+/* The state a process leaves when it is killed right after the CAS of the
+ * state word and before any other store of the transition: the slot as it
+ * was before the tripping call, with only the state word as after it. (The
+ * old layout kept the deadline in a second word; this state then refused
+ * every request until an operator reset.) */
+static void test_killed_after_state_cas_recovers(void **state)
+{
+    (void)state;
+    void *r = fresh_region();
+    unsigned char before[512], after[512];
+    assert_true(SLOT_BYTES <= sizeof(before));
+    uint64_t now = 70000000;
+    for (int i = 0; i < 2; i++) {
+        gw_cb_ticket_t t = gw_breaker_acquire(r, 0, &P, now);
+        gw_breaker_record(r, 0, &P, &t, true, now);
+    }
+    memcpy(before, r, SLOT_BYTES);
+    gw_cb_ticket_t t = gw_breaker_acquire(r, 0, &P, now);
+    gw_breaker_record(r, 0, &P, &t, true, now); /* trips */
+    memcpy(after, r, SLOT_BYTES);
+    memcpy(r, before, SLOT_BYTES);
+    memcpy(r, after, sizeof(uint64_t)); /* the state word alone */
+    assert_int_equal(gw_breaker_state(r, 0, now), GW_CB_OPEN);
+    gw_cb_ticket_t early = gw_breaker_acquire(r, 0, &P, now + 1000);
+    assert_false(early.allowed);
+    assert_int_equal(early.retry_after_s, 29);
+    gw_cb_ticket_t probe = gw_breaker_acquire(r, 0, &P, now + P.open_timeout_ms);
+    assert_true(probe.allowed);
+    assert_true(probe.probe);
+    munmap(r, gw_breaker_region_size());
+}
+
+/* A breaker opened and then left alone for days, or opened under a much
+ * longer CB_OPEN_TIMEOUT before a reload, is not held open by its old
+ * deadline; a worker whose clock reading lags the opener's still sees the
+ * breaker open. */
+static void test_old_deadline_never_holds(void **state)
+{
+    (void)state;
+    void *r = fresh_region();
+    uint64_t now = 80000000;
+    for (int i = 0; i < 3; i++) {
+        gw_cb_ticket_t t = gw_breaker_acquire(r, 1, &P, now);
+        gw_breaker_record(r, 1, &P, &t, true, now);
+    }
+    assert_int_equal(gw_breaker_state(r, 1, now), GW_CB_OPEN);
+    gw_cb_ticket_t lagging = gw_breaker_acquire(r, 1, &P, now - 500);
+    assert_false(lagging.allowed);
+    assert_int_equal(lagging.retry_after_s, 30);
+    /* 100 hours later: the deadline's 28-bit clock has wrapped */
+    assert_true(gw_breaker_acquire(r, 1, &P, now + 100ULL * 3600 * 1000).allowed);
+    gw_breaker_reset(r, 1);
+    gw_cb_params_t longer = P, shorter = P;
+    longer.open_timeout_ms = 3600000;
+    shorter.open_timeout_ms = 5000;
+    for (int i = 0; i < 3; i++) {
+        gw_cb_ticket_t t = gw_breaker_acquire(r, 1, &longer, now);
+        gw_breaker_record(r, 1, &longer, &t, true, now);
+    }
+    assert_false(gw_breaker_acquire(r, 1, &longer, now + 6000).allowed);
+    assert_true(gw_breaker_acquire(r, 1, &shorter, now + 6000).allowed);
+    munmap(r, gw_breaker_region_size());
+}
+
+typedef struct {
+    uint64_t phase_ms; /* time of the scenario's current phase, written by the child */
+} scenario_clock_t;
+
+/* A breaker's whole cycle at fixed times: closed → open, → half-open, a
+ * failed probe → open, → half-open, successful probes → closed, then open
+ * again and an operator reset. */
+static void scenario(void *r, volatile scenario_clock_t *clk, uint64_t t0)
+{
+    uint64_t T = P.open_timeout_ms;
+    clk->phase_ms = t0;
+    for (int i = 0; i < 3; i++) {
+        gw_cb_ticket_t t = gw_breaker_acquire(r, 2, &P, t0);
+        gw_breaker_record(r, 2, &P, &t, true, t0);
+    }
+    clk->phase_ms = t0 + T;
+    gw_cb_ticket_t a = gw_breaker_acquire(r, 2, &P, t0 + T);
+    gw_cb_ticket_t b = gw_breaker_acquire(r, 2, &P, t0 + T);
+    gw_breaker_record(r, 2, &P, &a, false, t0 + T);
+    gw_breaker_record(r, 2, &P, &b, true, t0 + T);
+    clk->phase_ms = t0 + 2 * T;
+    gw_cb_ticket_t probes[3];
+    for (int i = 0; i < 3; i++)
+        probes[i] = gw_breaker_acquire(r, 2, &P, t0 + 2 * T);
+    for (int i = 0; i < 3; i++)
+        gw_breaker_record(r, 2, &P, &probes[i], false, t0 + 2 * T);
+    for (int i = 0; i < 3; i++) {
+        gw_cb_ticket_t t = gw_breaker_acquire(r, 2, &P, t0 + 2 * T);
+        gw_breaker_record(r, 2, &P, &t, true, t0 + 2 * T);
+    }
+    gw_breaker_reset(r, 2);
+}
+
+/* Fork a child that runs the scenario under ptrace, stopped before its
+ * first instruction; -1 (test skipped) where ptrace is not allowed. */
+static pid_t traced_child(void *r, scenario_clock_t *clk, uint64_t t0)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
+            _exit(3);
+        raise(SIGSTOP);
+        scenario(r, clk, t0);
+        _exit(0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (!WIFSTOPPED(st))
+        return -1;
+    return pid;
+}
+
+typedef struct {
+    unsigned char slot[512];
+    uint64_t phase_ms;
+} crash_state_t;
+
+/* A process killed at instruction N leaves the segment exactly as it is
+ * after N instructions: single-step a child through the whole scenario,
+ * keep every distinct breaker state it leaves behind, then check that each
+ * one admits requests again within CB_OPEN_TIMEOUT of its phase. Finally
+ * kill a child for real (SIGKILL) right after the CAS that opens the
+ * breaker, and check the same. */
+static void test_killed_at_every_instruction_recovers(void **state)
+{
+    (void)state;
+    enum { MAX_STATES = 256, MAX_STEPS = 20000000 };
+    void *r = fresh_region();
+    scenario_clock_t *clk =
+        mmap(NULL, sizeof(*clk), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(clk != MAP_FAILED);
+    uint64_t t0 = 90000000;
+    pid_t pid = traced_child(r, clk, t0);
+    if (pid < 0) {
+        munmap(clk, sizeof(*clk));
+        munmap(r, gw_breaker_region_size());
+        skip(); /* no ptrace here (seccomp) */
+    }
+    static crash_state_t seen[MAX_STATES];
+    size_t nseen = 0;
+    int st = 0;
+    for (long steps = 0; steps < MAX_STEPS; steps++) {
+        if (nseen == 0 || memcmp(seen[nseen - 1].slot, (char *)r + 2 * SLOT_BYTES, SLOT_BYTES) != 0) {
+            assert_true(nseen < MAX_STATES);
+            memcpy(seen[nseen].slot, (char *)r + 2 * SLOT_BYTES, SLOT_BYTES);
+            seen[nseen++].phase_ms = clk->phase_ms;
+        }
+        assert_int_equal(ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL), 0);
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        if (!WIFSTOPPED(st))
+            break;
+    }
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_true(nseen >= 8); /* opened twice, half-open twice, closed, reset */
+    for (size_t i = 0; i < nseen; i++) {
+        memcpy((char *)r + 2 * SLOT_BYTES, seen[i].slot, SLOT_BYTES);
+        assert_recovers(r, 2, seen[i].phase_ms);
+    }
+
+    /* A real SIGKILL right after the opening CAS. */
+    memset(r, 0, gw_breaker_region_size());
+    clk->phase_ms = 0;
+    pid = traced_child(r, clk, t0);
+    assert_true(pid > 0);
+    uint64_t *word0 = (uint64_t *)((char *)r + 2 * SLOT_BYTES);
+    while (*word0 == 0) {
+        assert_int_equal(ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL), 0);
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFSTOPPED(st));
+    }
+    kill(pid, SIGKILL);
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    assert_int_equal(gw_breaker_state(r, 2, t0), GW_CB_OPEN);
+    assert_false(gw_breaker_acquire(r, 2, &P, t0 + 1).allowed);
+    assert_recovers(r, 2, t0);
+    munmap(clk, sizeof(*clk));
+    munmap(r, gw_breaker_region_size());
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +426,9 @@ int main(void)
         cmocka_unit_test(test_lost_probe_given_up),
         cmocka_unit_test(test_reset),
         cmocka_unit_test(test_half_open_exact_across_processes),
+        cmocka_unit_test(test_killed_after_state_cas_recovers),
+        cmocka_unit_test(test_old_deadline_never_holds),
+        cmocka_unit_test(test_killed_at_every_instruction_recovers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -365,6 +365,52 @@ static int teardown(void **state)
     return 0;
 }
 
+/* JWT_REQUIRED_CLAIMS: every listed claim must be present and non-empty;
+ * the missing one is named; exp stays required with an empty list; a bad
+ * list is refused with a message. */
+static void test_required_claims(void **state)
+{
+    (void)state;
+    char err[256], tok[4096], payload[1024];
+    gw_jwt_verifier_t *v = hs(SECRET, NULL, 0);
+    assert_int_equal(gw_jwt_verifier_require(v, " exp , jti,tenant_id ", err, sizeof(err)), 0);
+    gw_jwt_claims_t c;
+    sign_hmac(HS256, payload_json(600, NULL), SECRET, strlen(SECRET), EVP_sha256(), tok);
+    assert_int_equal(verify_with(v, tok, &c), GW_JWT_OK);
+    long exp = (long)time(NULL) + 600;
+    const char *missing[][2] = {
+        {"{\"user_id\":\"u\",\"tenant_id\":\"t\",\"exp\":%ld}", "jti"},
+        {"{\"user_id\":\"u\",\"tenant_id\":\"t\",\"jti\":null,\"exp\":%ld}", "jti"},
+        {"{\"user_id\":\"u\",\"tenant_id\":\"\",\"jti\":\"j\",\"exp\":%ld}", "tenant_id"},
+    };
+    for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+        snprintf(payload, sizeof(payload), missing[i][0], exp);
+        sign_hmac(HS256, payload, SECRET, strlen(SECRET), EVP_sha256(), tok);
+        assert_int_equal(verify_with(v, tok, &c), GW_JWT_ERR_MISSING_CLAIM);
+        assert_string_equal(c.missing, missing[i][1]);
+    }
+    sign_hmac(HS256, "{\"user_id\":\"u\",\"tenant_id\":\"t\",\"jti\":\"j\"}", SECRET, strlen(SECRET),
+              EVP_sha256(), tok);
+    assert_int_equal(verify_with(v, tok, &c), GW_JWT_ERR_MISSING_CLAIM);
+    assert_string_equal(c.missing, "exp");
+    assert_int_equal(gw_jwt_verifier_require(v, "", err, sizeof(err)), 0); /* exp is still required */
+    assert_int_equal(verify_with(v, tok, &c), GW_JWT_ERR_CLAIMS);
+    gw_jwt_verifier_free(v);
+
+    const char *bad[] = {"exp,,jti",
+                         "exp,",
+                         "exp, has space",
+                         "a\"b",
+                         "x123456789012345678901234567890123456789012345678901234567890123",
+                         "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        assert_int_equal(gw_jwt_required_claims_check(bad[i], err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "JWT_REQUIRED_CLAIMS"));
+    }
+    assert_int_equal(gw_jwt_required_claims_check("exp,jti,https://example.com/org", err, sizeof(err)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_claims_shape),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_secret_rotation),
+        cmocka_unit_test(test_required_claims),
     };
     return cmocka_run_group_tests_name("jwt", tests, setup, teardown);
 }
