@@ -106,3 +106,62 @@ def test_new_generation_waits_for_a_backend_slow_to_handshake(stack_factory):
     t.join()
     assert result["r"].status == 200, (result["r"], [l for l in s.gw.log_lines() if l.get("correlation_id") == "slow-hs"])
 
+
+# ---- descriptor exhaustion ------------------------------------------------------
+
+def cpu_seconds(pid):
+    """utime + stime of a process, from /proc/<pid>/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def fds_below(pid, limit):
+    return sum(1 for fd in os.listdir("/proc/%d/fd" % pid) if int(fd) < limit)
+
+
+def test_fd_exhaustion_backs_off_logs_counts_and_recovers(gateway_factory):
+    g = gateway_factory(workers=1)
+    pid = g.workers_info()["workers"][0]["pid"]
+    # A keep-alive connection opened before the worker runs out, to read
+    # /metrics while it cannot accept new ones.
+    scraper = http.client.HTTPConnection("127.0.0.1", g.port, timeout=5)
+
+    def scrape():
+        scraper.request("GET", "/metrics")
+        return parse_metrics(scraper.getresponse().read().decode())
+    assert metric(scrape(), "api_gateway_accept_errors_total", reason="emfile") == 0
+    limit = len(os.listdir("/proc/%d/fd" % pid)) + 16
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (limit, limit))
+    idle = []
+    try:
+        for _ in range(limit + 32):  # more than the worker can hold; the rest wait in the queue
+            idle.append(socket.create_connection(("127.0.0.1", g.port)))
+        wait_for(lambda: fds_below(pid, limit) == limit, what="worker out of descriptors")
+        t0, cpu0 = time.monotonic(), cpu_seconds(pid)
+        wait_for(lambda: time.monotonic() - t0 >= 2.0, interval=0.1, what="2 s exhausted")
+        elapsed, used = time.monotonic() - t0, cpu_seconds(pid) - cpu0
+        assert fds_below(pid, limit) == limit  # still exhausted over the whole window
+        # Before the fix the worker retried accept4 in a tight loop (a full core).
+        assert used < 0.1 * elapsed, "worker used %.2f s of CPU in %.2f s while out of descriptors" % (used, elapsed)
+        warns = [l for l in g.log_lines() if l.get("errno") == "EMFILE"]
+        assert warns and warns[0]["level"] == "warn" and warns[0]["worker"] == 0, warns
+        assert "Too many open files (EMFILE)" in warns[0]["msg"], warns[0]
+        # once per second at most, each line saying how many failures it stands for
+        assert len(warns) <= elapsed + 3, len(warns)
+        logged = sum(l["failures"] for l in warns)
+        wait_for(lambda: metric(scrape(), "api_gateway_accept_errors_total", reason="emfile") >= logged,
+                 what="accept errors counted")
+    finally:
+        for s in idle:
+            s.close()
+        scraper.close()
+    # Descriptors free up: new clients are served promptly again.
+    wait_for(lambda: g.get("/ready", timeout=2).status == 200, timeout=5, what="served again")
+    r = subprocess_promtool(g.get("/metrics").body)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def subprocess_promtool(text):
+    import subprocess
+    return subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True)
