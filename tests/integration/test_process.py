@@ -4,6 +4,7 @@ progress, restart-only settings on every HUP, environment values overriding
 bad file values, and descriptor exhaustion (EMFILE) backing off instead of
 spinning."""
 
+import errno
 import http.client
 import os
 import resource
@@ -12,7 +13,7 @@ import socket
 import threading
 import time
 
-from gwtest import JWT_SECRET, bearer, make_token, parse_metrics, metric, request, run_gateway, wait_for
+from gwtest import JWT_SECRET, bearer, free_port, make_token, metric, parse_metrics, run_gateway, wait_for
 
 UNLIMITED = {"RATE_LIMIT_RPS": "1000000", "RATE_LIMIT_BURST": "1000000"}
 
@@ -105,6 +106,67 @@ def test_new_generation_waits_for_a_backend_slow_to_handshake(stack_factory):
         s.user.signal(signal.SIGCONT)
     t.join()
     assert result["r"].status == 200, (result["r"], [l for l in s.gw.log_lines() if l.get("correlation_id") == "slow-hs"])
+
+
+
+# ---- SIGHUP during a reload, restart-only settings ------------------------------
+
+def test_hup_during_a_reload_is_queued_not_dropped(gateway_factory):
+    g = gateway_factory(conf={"JWT_SECRET": JWT_SECRET, "MAX_REQUEST_SIZE": "1000"})
+    # The config path becomes a FIFO: the master's read of it blocks until the
+    # test writes, which holds the master inside a reload for as long as the
+    # test needs, with no timing involved.
+    os.unlink(g.conf_path)
+    os.mkfifo(g.conf_path)
+
+    def master_reading():
+        try:
+            return os.open(g.conf_path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as e:
+            if e.errno == errno.ENXIO:  # no reader yet
+                return None
+            raise
+
+    def feed(conf):
+        fd = wait_for(master_reading, what="the master reading its config file")
+        os.write(fd, "".join("%s=%s\n" % kv for kv in conf.items()).encode())
+        os.close(fd)
+
+    g.signal(signal.SIGHUP)
+    fd = wait_for(master_reading, what="the master reading its config file")
+    g.signal(signal.SIGHUP)  # arrives while the first reload is under way
+    os.write(fd, ("JWT_SECRET=%s\nMAX_REQUEST_SIZE=2000\n" % JWT_SECRET).encode())
+    os.close(fd)
+    # the edit made after the first read: the queued reload must read it
+    feed({"JWT_SECRET": JWT_SECRET, "MAX_REQUEST_SIZE": "5000"})
+    g.wait_metric("api_gateway_reloads_total", 2)
+    wait_for(lambda: g.workers_info()["generation"] == 3, what="generation 3 serving")
+    body = b"x" * 3000
+    assert g.req("POST", "/nope", body=body, headers={"Content-Type": "application/json"}).status == 404
+    assert g.log_text().count("queued another one") == 1
+    assert "SIGHUP ignored" not in g.log_text()
+
+
+def test_restart_only_settings_keep_their_value_and_warn_on_every_hup(gateway_factory):
+    port, other = free_port(), free_port()
+    conf = {"JWT_SECRET": JWT_SECRET, "API_GATEWAY_HOST": "127.0.0.1", "API_GATEWAY_PORT": str(port)}
+    g = gateway_factory(conf=conf, port=port, start=False)
+    del g.env["API_GATEWAY_HOST"], g.env["API_GATEWAY_PORT"]  # the file decides
+    g.start()
+    g.write_conf(dict(conf, API_GATEWAY_PORT=str(other), RATE_LIMIT_TABLE_SIZE="4096",
+                      REVOCATION_TABLE_SIZE="512"))
+    warnings = ["API_GATEWAY_HOST/PORT change (127.0.0.1:%d) needs a restart; still listening on 127.0.0.1:%d"
+                % (other, port),
+                "RATE_LIMIT_TABLE_SIZE change (262144 -> 4096) needs a restart; keeping 262144",
+                "REVOCATION_TABLE_SIZE change (16384 -> 512) needs a restart; keeping 16384"]
+    for n in (1, 2, 3):
+        g.reload()
+        for w in warnings:
+            wait_for(lambda: g.log_text().count(w) == n, what="%r logged %d times" % (w, n))
+    assert g.get("/ready").status == 200
+    assert g.metric("api_gateway_rate_limit_table_capacity") == 262144
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", other)) != 0  # nothing listens on the new port
 
 
 # ---- descriptor exhaustion ------------------------------------------------------
