@@ -169,6 +169,25 @@ def test_restart_only_settings_keep_their_value_and_warn_on_every_hup(gateway_fa
         assert s.connect_ex(("127.0.0.1", other)) != 0  # nothing listens on the new port
 
 
+
+# ---- environment over file --------------------------------------------------------
+
+def test_environment_overrides_a_bad_file_value(tmp_path):
+    conf = tmp_path / "gw.conf"
+    conf.write_text("JWT_SECRET=s\nRATE_LIMIT_RPS=abc\n")
+    r = run_gateway(["-t", "-v", "-c", str(conf)], {"RATE_LIMIT_RPS": "7"})
+    assert r.returncode == 0, r.stderr
+    assert "RATE_LIMIT_RPS=7\n" in r.stdout
+    # a bad value in the environment is still an error naming the key
+    r = run_gateway(["-t", "-c", str(conf)], {"RATE_LIMIT_RPS": "seven"})
+    assert r.returncode == 1
+    assert r.stderr.strip() == 'api-gateway: RATE_LIMIT_RPS: not a number: "seven"'
+    # and without the override the file's value is
+    r = run_gateway(["-t", "-c", str(conf)], {})
+    assert r.returncode == 1
+    assert r.stderr.strip() == 'api-gateway: RATE_LIMIT_RPS: not a number: "abc"'
+
+
 # ---- descriptor exhaustion ------------------------------------------------------
 
 def cpu_seconds(pid):
