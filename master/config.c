@@ -238,8 +238,11 @@ static void unquote(char **v, size_t *len)
     }
 }
 
-static int parse_line(gw_config_t *cfg, const char *where, unsigned lineno, char *line, char *err,
-                      size_t errlen)
+/* One KEY=VALUE line. With `env_overrides`, a key also set in the
+ * environment is skipped: its file value is never used, so a bad one must not
+ * stop the start (only the merged value is validated, by load_env). */
+static int parse_line(gw_config_t *cfg, const char *where, unsigned lineno, char *line, bool env_overrides,
+                      char *err, size_t errlen)
 {
     char *p = line;
     while (*p == ' ' || *p == '\t')
@@ -257,6 +260,8 @@ static int parse_line(gw_config_t *cfg, const char *where, unsigned lineno, char
     const key_def_t *k = find_key(p, name_len);
     if (k == NULL)
         return fail(err, errlen, "%s:%u: unknown key \"%.*s\"", where, lineno, (int)name_len, p);
+    if (env_overrides && getenv(k->name) != NULL)
+        return 0;
     char *v = eq + 1;
     while (*v == ' ' || *v == '\t')
         v++;
@@ -269,8 +274,8 @@ static int parse_line(gw_config_t *cfg, const char *where, unsigned lineno, char
 }
 
 /* Parse KEY=VALUE text; `where` names the source in messages. */
-static int parse_text(gw_config_t *cfg, const char *where, const char *text, size_t len, char *err,
-                      size_t errlen)
+static int parse_text(gw_config_t *cfg, const char *where, const char *text, size_t len, bool env_overrides,
+                      char *err, size_t errlen)
 {
     unsigned lineno = 0;
     size_t pos = 0;
@@ -283,7 +288,7 @@ static int parse_text(gw_config_t *cfg, const char *where, const char *text, siz
         char *line = strndup(text + pos, llen);
         if (line == NULL)
             return fail(err, errlen, "out of memory");
-        int rc = parse_line(cfg, where, lineno, line, err, errlen);
+        int rc = parse_line(cfg, where, lineno, line, env_overrides, err, errlen);
         free(line);
         if (rc != 0)
             return -1;
@@ -322,7 +327,8 @@ static int load_file(gw_config_t *cfg, const char *path, char *err, size_t errle
     }
     int rerr = ferror(f);
     fclose(f);
-    int rc = rerr ? fail(err, errlen, "%s: read error", path) : parse_text(cfg, path, buf, len, err, errlen);
+    int rc =
+        rerr ? fail(err, errlen, "%s: read error", path) : parse_text(cfg, path, buf, len, true, err, errlen);
     free(buf);
     return rc;
 }
@@ -426,7 +432,7 @@ int gw_config_load(gw_config_t *cfg, const char *file, char *err, size_t errlen)
 
 int gw_config_load_text(gw_config_t *cfg, const char *text, size_t len, char *err, size_t errlen)
 {
-    if (load_defaults(cfg, err, errlen) != 0 || parse_text(cfg, "config", text, len, err, errlen) != 0)
+    if (load_defaults(cfg, err, errlen) != 0 || parse_text(cfg, "config", text, len, false, err, errlen) != 0)
         return finish(cfg, -1);
     return finish(cfg, validate(cfg, err, errlen));
 }

@@ -40,6 +40,7 @@ typedef struct gw_master {
     gw_config_t cfg;      /* current configuration */
     gw_config_t prev_cfg; /* during a reload: the one to roll back to */
     bool reload_pending;  /* new generation forked, not yet all ready */
+    bool reload_queued;   /* a SIGHUP came during that reload: run another after it */
     uint64_t reload_deadline_ms;
     const char *config_path;
 

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -196,22 +197,33 @@ static void abort_reload(gw_master_t *m, const char *why)
     gw_notify_ready();
 }
 
-/* Settings that cannot change without a restart keep their old value. */
+/* A restart-only number keeps its running value; every reload whose file
+ * still differs says so again. */
+static void keep_long(const char *key, long running, long *next)
+{
+    if (*next == running)
+        return;
+    gw_logf(GW_LOG_WARN, "%s change (%ld -> %ld) needs a restart; keeping %ld", key, running, *next, running);
+    *next = running;
+}
+
+/* Settings fixed at start-up (the listening socket, the segment's tables)
+ * keep their running value in the new configuration, so the master's view
+ * of them stays true and the next reload compares against what runs. */
 static void keep_restart_only(gw_master_t *m, gw_config_t *next)
 {
-    if (next->rate_limit_table_size != m->cfg.rate_limit_table_size) {
-        gw_logf(GW_LOG_WARN, "RATE_LIMIT_TABLE_SIZE change (%ld -> %ld) needs a restart; keeping %ld",
-                m->cfg.rate_limit_table_size, next->rate_limit_table_size, m->cfg.rate_limit_table_size);
-        next->rate_limit_table_size = m->cfg.rate_limit_table_size;
-    }
-    if (next->revocation_table_size != m->cfg.revocation_table_size) {
-        gw_logf(GW_LOG_WARN, "REVOCATION_TABLE_SIZE change (%ld -> %ld) needs a restart; keeping %ld",
-                m->cfg.revocation_table_size, next->revocation_table_size, m->cfg.revocation_table_size);
-        next->revocation_table_size = m->cfg.revocation_table_size;
-    }
-    if (next->port != m->cfg.port || strcmp(next->host, m->cfg.host) != 0)
-        gw_logf(GW_LOG_WARN, "API_GATEWAY_HOST/PORT change needs a restart; still listening on %s:%ld",
-                m->cfg.host, m->cfg.port);
+    keep_long("RATE_LIMIT_TABLE_SIZE", m->cfg.rate_limit_table_size, &next->rate_limit_table_size);
+    keep_long("REVOCATION_TABLE_SIZE", m->cfg.revocation_table_size, &next->revocation_table_size);
+    if (next->port == m->cfg.port && strcmp(next->host, m->cfg.host) == 0)
+        return;
+    gw_logf(GW_LOG_WARN, "API_GATEWAY_HOST/PORT change (%s:%ld) needs a restart; still listening on %s:%ld",
+            next->host, next->port, m->cfg.host, m->cfg.port);
+    char *host = strdup(m->cfg.host);
+    if (host == NULL)
+        return; /* out of memory: the new value is only reported wrongly */
+    free(next->host);
+    next->host = host;
+    next->port = m->cfg.port;
 }
 
 void gw_supervisor_reload(gw_master_t *m)
@@ -219,7 +231,12 @@ void gw_supervisor_reload(gw_master_t *m)
     if (m->stopping)
         return;
     if (m->reload_pending) {
-        gw_logf(GW_LOG_WARN, "reload already in progress; SIGHUP ignored");
+        /* Re-read the file once this reload is done, so an edit made after
+         * it read the file is not lost; several HUPs collapse into one. */
+        if (!m->reload_queued)
+            gw_logf(GW_LOG_INFO, "reload in progress (generation %llu starting); queued another one",
+                    (unsigned long long)m->generation);
+        m->reload_queued = true;
         return;
     }
     gw_notify_reloading();
@@ -307,6 +324,11 @@ void gw_supervisor_tick(gw_master_t *m, uint64_t now)
             finish_reload(m);
         else if (now >= m->reload_deadline_ms)
             abort_reload(m, "did not become ready in time");
+    }
+    if (m->reload_queued && !m->reload_pending) {
+        m->reload_queued = false;
+        gw_logf(GW_LOG_INFO, "running the queued reload");
+        gw_supervisor_reload(m);
     }
     uint64_t serving = m->reload_pending ? m->generation - 1 : m->generation;
     for (long i = 0; i < m->nworkers && i < GW_MAX_CHILDREN; i++) {

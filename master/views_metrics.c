@@ -148,6 +148,18 @@ static void render_counters(gw_buf_t *b, const gw_metrics_slot_t *sum)
     counter(b, "api_gateway_auth_failures_total", "Requests refused with 401.", c[GW_CTR_AUTH_FAILURES]);
     counter(b, "api_gateway_circuit_breaker_rejections_total", "Requests failed fast by an open breaker.",
             c[GW_CTR_BREAKER_REJECTED]);
+    family(b, "api_gateway_accept_errors_total", "counter",
+           "Failed accepts of client connections by cause; each pauses the worker's accepting briefly.");
+    static const struct {
+        const char *name;
+        gw_counter_t c;
+    } accept_errors[] = {{"emfile", GW_CTR_ACCEPT_EMFILE},
+                         {"enfile", GW_CTR_ACCEPT_ENFILE},
+                         {"enomem", GW_CTR_ACCEPT_ENOMEM},
+                         {"other", GW_CTR_ACCEPT_OTHER}};
+    for (size_t i = 0; i < sizeof(accept_errors) / sizeof(accept_errors[0]); i++)
+        gw_buf_printf(b, "api_gateway_accept_errors_total{reason=\"%s\"} %llu\n", accept_errors[i].name,
+                      (unsigned long long)c[accept_errors[i].c]);
     counter(b, "api_gateway_trace_spans_exported_total", "Spans delivered to JAEGER_URL.",
             c[GW_CTR_TRACE_SPANS_EXPORTED]);
     counter(b, "api_gateway_trace_spans_dropped_total", "Spans dropped (queue full or export failed).",

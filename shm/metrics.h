@@ -63,6 +63,10 @@ typedef enum {
     GW_CTR_TRACE_EXPORT_ERRORS,
     GW_CTR_LOG_LINES_DROPPED,
     GW_CTR_BREAKER_REJECTED,
+    GW_CTR_ACCEPT_EMFILE, /* accept4 failures (worker/accept.c), by errno */
+    GW_CTR_ACCEPT_ENFILE,
+    GW_CTR_ACCEPT_ENOMEM, /* ENOBUFS or ENOMEM */
+    GW_CTR_ACCEPT_OTHER,
     GW_CTR_MAX = 32
 } gw_counter_t;
 

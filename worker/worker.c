@@ -2,7 +2,8 @@
  * Worker process lifecycle: set up h2o on the inherited listening socket,
  * run the event loop, announce quiescent states and heartbeats to the
  * segment every turn, and drain on SIGTERM (stop accepting, finish in-flight
- * requests, close keep-alive connections, exit). Entered from the master's
+ * requests, close keep-alive connections, exit). Accepting itself is
+ * worker/accept.c. Entered from the master's
  * fork (master/supervisor.c) through gw_worker_main().
  */
 #include "worker/worker.h"
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "shm/qsbr.h"
+#include "worker/accept.h"
 #include "worker/errfilter.h"
 #include "worker/features.h"
 #include "worker/log.h"
@@ -55,30 +57,6 @@ static void setup_signals(void)
     sigprocmask(SIG_SETMASK, &all, NULL); /* the master blocks signals for its signalfd */
 }
 
-static void on_conn_close(void *data)
-{
-    gw_worker_t *w = data;
-    w->connections--;
-    CMM_STORE_SHARED(w->rec->connections, w->connections);
-}
-
-static void on_accept(h2o_socket_t *listener, const char *err)
-{
-    gw_worker_t *w = listener->data;
-    if (err != NULL)
-        return;
-    for (int i = 0; i < 16; i++) {
-        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (sock == NULL)
-            break;
-        w->connections++;
-        CMM_STORE_SHARED(w->rec->connections, w->connections);
-        sock->on_close.cb = on_conn_close;
-        sock->on_close.data = w;
-        h2o_accept(&w->accept_ctx, sock);
-    }
-}
-
 static void setup_h2o(gw_worker_t *w)
 {
     const gw_config_t *cfg = w->cfg;
@@ -105,13 +83,7 @@ static void begin_drain(gw_worker_t *w)
 {
     w->draining = true;
     CMM_STORE_SHARED(w->rec->state, GW_WORKER_DRAINING);
-    if (w->listener != NULL) {
-        /* Closes only this process's copy of the listening socket: queued
-         * connections stay in the kernel's queue for the other workers. */
-        h2o_socket_read_stop(w->listener);
-        h2o_socket_close(w->listener);
-        w->listener = NULL;
-    }
+    gw_accept_stop(w);
     /* HTTP/1 answers the next request with Connection: close; HTTP/2 sends
      * GOAWAY. Keep-alive connections idle for a second are closed. */
     h2o_context_request_shutdown(&w->ctx);
@@ -178,9 +150,7 @@ void gw_worker_main(const gw_config_t *cfg, gw_shm_t *shm, unsigned slot, int li
         _exit(1);
     }
 
-    w->listener = h2o_evloop_socket_create(w->ctx.loop, listen_fd, H2O_SOCKET_FLAG_DONT_READ);
-    w->listener->data = w;
-    h2o_socket_read_start(w->listener, on_accept);
+    gw_accept_start(w, listen_fd);
     gw_qsbr_quiescent(shm, slot);
     CMM_STORE_SHARED(w->rec->state, GW_WORKER_READY);
     gw_logf(GW_LOG_INFO, "worker %u ready (generation %llu)", slot, (unsigned long long)w->generation);

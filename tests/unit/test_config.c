@@ -146,6 +146,35 @@ static void test_env_overrides_file(void **state)
     assert_string_equal(err, want);
 }
 
+/* Only the merged value is validated: a bad file value the environment
+ * overrides is never used; a bad environment value is still an error. */
+static void test_env_overrides_bad_file_value(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/gw-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *text = "JWT_SECRET=s\nRATE_LIMIT_RPS=abc\nAPI_GATEWAY_PORT=70000\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    gw_config_t cfg;
+    char err[GW_CONFIG_ERR_MAX];
+    setenv("RATE_LIMIT_RPS", "7", 1);
+    setenv("API_GATEWAY_PORT", "9002", 1);
+    assert_int_equal(gw_config_load(&cfg, path, err, sizeof(err)), 0);
+    assert_true(cfg.rate_limit_rps == 7.0);
+    assert_int_equal(cfg.port, 9002);
+    gw_config_free(&cfg);
+    setenv("RATE_LIMIT_RPS", "x7", 1);
+    assert_int_equal(gw_config_load(&cfg, path, err, sizeof(err)), -1);
+    assert_string_equal(err, "RATE_LIMIT_RPS: not a number: \"x7\"");
+    unsetenv("RATE_LIMIT_RPS");
+    assert_int_equal(gw_config_load(&cfg, path, err, sizeof(err)), -1);
+    assert_string_equal(err, "RATE_LIMIT_RPS: not a number: \"abc\"");
+    unsetenv("API_GATEWAY_PORT");
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_file_syntax),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_env_overrides_file),
+        cmocka_unit_test(test_env_overrides_bad_file_value),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
