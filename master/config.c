@@ -10,6 +10,7 @@
 #include "master/config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -352,6 +353,29 @@ static bool is_host_port(const char *s)
     return parse_long(colon + 1, &port) == 0 && port > 0 && port < 65536;
 }
 
+/* An IP literal or a DNS name (letters, digits, '-', '.'; labels of 1..63). */
+static bool is_listen_host(const char *s)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1)
+        return true;
+    size_t label = 0, len = strlen(s);
+    if (len == 0 || len > 253)
+        return false;
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+        } else if ((isalnum((unsigned char)*p) || *p == '-') && ++label <= 63) {
+            continue;
+        } else {
+            return false;
+        }
+    }
+    return label > 0;
+}
+
 /* Cross-key checks, after every source has been applied. */
 static int validate(gw_config_t *cfg, char *err, size_t errlen)
 {
@@ -375,6 +399,9 @@ static int validate(gw_config_t *cfg, char *err, size_t errlen)
     if (!alg_hs && access(cfg->jwt_public_key_file, R_OK) != 0)
         return fail(err, errlen, "JWT_PUBLIC_KEY_FILE: cannot read %s: %s", cfg->jwt_public_key_file,
                     strerror(errno));
+    if (!is_listen_host(cfg->host))
+        return fail(err, errlen, "API_GATEWAY_HOST: expected an IP address or a host name, got \"%s\"",
+                    cfg->host);
     const char *grpc_keys[] = {"AUTH_SERVICE_URL", "USER_SERVICE_URL", "TENANT_SERVICE_URL"};
     const char *grpc_vals[] = {cfg->auth_service_url, cfg->user_service_url, cfg->tenant_service_url};
     for (size_t i = 0; i < 3; i++)

@@ -14,6 +14,21 @@
 
 #define LISTEN_BACKLOG 4096
 
+int gw_listener_check(const char *host, long port, char *err, size_t errlen)
+{
+    char portstr[16];
+    snprintf(portstr, sizeof(portstr), "%ld", port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "API_GATEWAY_HOST: cannot resolve \"%s\": %s", host, gai_strerror(rc));
+        return -1;
+    }
+    freeaddrinfo(res);
+    return 0;
+}
+
 int gw_listener_open(const char *host, long port, char *err, size_t errlen)
 {
     char portstr[16];

@@ -78,6 +78,10 @@ int main(int argc, char **argv)
     if (gw_config_load(&m.cfg, file, err, sizeof(err)) != 0 || gw_tls_check(&m.cfg, err, sizeof(err)) != 0)
         fatal(err);
     if (test_only) {
+        /* Catch now what would otherwise only fail at start: an address
+         * that does not resolve (the bind itself is left to the start). */
+        if (gw_listener_check(m.cfg.host, m.cfg.port, err, sizeof(err)) != 0)
+            fatal(err);
         if (verbose)
             gw_config_dump(&m.cfg);
         printf("api-gateway: configuration %s is valid\n", file ? file : "(environment)");

@@ -66,6 +66,20 @@ def test_shipped_config_is_valid():
     assert r.returncode == 0, r.stderr
 
 
+def test_check_refuses_a_listen_host_that_would_fail_at_start():
+    """`-t` says what a start would: a malformed API_GATEWAY_HOST, or a name
+    that does not resolve, is an error naming the key."""
+    for host, message in [("bad host", 'API_GATEWAY_HOST: expected an IP address or a host name, got "bad host"'),
+                          ("10.0.0.1;rm", 'API_GATEWAY_HOST: expected an IP address or a host name'),
+                          ("gateway.invalid", 'API_GATEWAY_HOST: cannot resolve "gateway.invalid"')]:
+        r = run_gateway(["-t"], {"JWT_SECRET": "s", "API_GATEWAY_HOST": host})
+        assert r.returncode == 1, (host, r.stdout)
+        assert r.stderr.startswith("api-gateway: " + message), (host, r.stderr)
+    for host in ("127.0.0.1", "::1", "localhost"):
+        r = run_gateway(["-t"], {"JWT_SECRET": "s", "API_GATEWAY_HOST": host})
+        assert r.returncode == 0, (host, r.stderr)
+
+
 def test_make_check_config_passes_on_the_shipped_file_without_a_secret():
     """`make check-config` as an operator runs it on a checkout: no JWT_SECRET
     anywhere, since the shipped file leaves it commented out."""
