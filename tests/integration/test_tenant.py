@@ -79,6 +79,11 @@ def test_create_with_another_tenant_in_the_body_is_403(two_tenants, key):
     s = two_tenants
     assert_refused(s, "/CreateUser", "POST", "/api/v1/users", body={"email": "planted@example.com", key: "acme"},
                    headers=EVIL)
+    # nor by a duplicate key, which the transcoder refuses outright
+    for body in ('{"email":"x@example.com","tenant_id":"evil","tenant_id":"acme"}',
+                 '{"email":"x@example.com","tenant_id":"evil","tenantId":"acme"}'):
+        r = s.gw.req("POST", "/api/v1/users", body=body, headers=dict(EVIL, **{"Content-Type": "application/json"}))
+        assert r.status == 400 and "duplicate" in err(r), r
     r = s.gw.req("GET", "/api/v1/users", headers=ACME)
     assert ids(r) == [s.acme_user["id"]]
 
@@ -91,18 +96,6 @@ def test_create_fills_the_token_tenant(two_tenants):
     assert u["id"] not in ids(r)
     # the same email in another tenant is another user, not a conflict
     create_user(s, ACME, "eve")
-
-
-def test_duplicate_json_keys_never_smuggle_a_tenant(two_tenants):
-    s = two_tenants
-    body = '{"email":"x@example.com","tenant_id":"evil","tenant_id":"acme"}'
-    r = s.gw.req("POST", "/api/v1/users", body=body, headers=dict(EVIL, **{"Content-Type": "application/json"}))
-    assert r.status in (400, 403), r
-    body = '{"email":"x@example.com","tenant_id":"evil","tenantId":"acme"}'
-    r = s.gw.req("POST", "/api/v1/users", body=body, headers=dict(EVIL, **{"Content-Type": "application/json"}))
-    assert r.status in (400, 403), r
-    assert not [c for c in s.user.records("/CreateUser") if c["request"]["tenant_id"] == "acme"
-                and c["request"]["email"] == "x@example.com"]
 
 
 def test_update_with_another_tenant_in_the_query_is_403(two_tenants):
@@ -129,15 +122,15 @@ def test_get_and_delete_by_id_across_tenants_is_404(two_tenants):
     assert s.gw.req("GET", "/api/v1/users/" + uid, headers=ACME).status == 200
 
 
-@pytest.mark.parametrize("path", ["/api/v1/users", "/api/v1/users/search?query=a", "/api/v1/users/u-1",
-                                  "/api/v1/tenants/acme"])
+@pytest.mark.parametrize("path", ["/api/v1/users", "/api/v1/users/search?query=a", "/api/v1/users/u-1"])
 def test_token_without_tenant_is_403(stack, path):
     no_tenant = bearer(make_token({"tenant_id": None}))
-    r = stack.gw.req("GET", path, headers=no_tenant)
-    assert r.status == 403 and err(r) == "tenant mismatch", r
-    assert not stack.user.records() and not stack.tenant.records()
     empty = bearer(make_token({"tenant_id": ""}))
-    assert stack.gw.req("GET", path, headers=empty).status == 403
+    for p in (path, "/api/v1/tenants/acme"):
+        for tok in (no_tenant, empty):
+            r = stack.gw.req("GET", p, headers=tok)
+            assert r.status == 403 and err(r) == "tenant mismatch", r
+    assert not stack.user.records() and not stack.tenant.records()
 
 
 def test_admin_without_tenant_may_list_and_create_tenants(stack):
