@@ -122,9 +122,9 @@ static const char *foreign_in(const ProtobufCMessage *m, const char *own, int de
             v = *(const void *const *const *)v;
         }
         for (size_t k = 0; k < n; k++) {
-            const char *hit = tenant         ? (foreign(v[k], own) ? v[k] : NULL)
-                              : v[k] != NULL ? foreign_in(v[k], own, depth + 1)
-                                             : NULL;
+            if (tenant && foreign(v[k], own))
+                return v[k];
+            const char *hit = !tenant && v[k] != NULL ? foreign_in(v[k], own, depth + 1) : NULL;
             if (hit != NULL)
                 return hit;
         }
