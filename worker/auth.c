@@ -9,9 +9,10 @@
  *                 REDIS_FAIL_OPEN decides (serve with a warning, or 503);
  *                 the segment record is checked either way, so a token
  *                 logged out here stays refused while Redis is gone.
- *   authorize     route roles ("insufficient role") and the tenant in the
- *                 path against the token's ("tenant mismatch"), unless the
- *                 token has admin or super_admin.
+ *   authorize     route roles ("insufficient role"), then tenant isolation
+ *                 (worker/tenant_scope.c): a tenant_id anywhere in the request
+ *                 other than the token's → "tenant mismatch" unless the token
+ *                 has admin or super_admin; the token's fills an empty one.
  *   logout        after the backend's Logout succeeds, record the jti in the
  *                 segment (every worker sees it at once) and blacklist it in
  *                 Redis, both for the token's remaining lifetime.
@@ -33,7 +34,7 @@
 #include "worker/log.h"
 #include "worker/redis.h"
 #include "worker/respond.h"
-#include "worker/urlenc.h"
+#include "worker/tenant_scope.h"
 
 int gw_auth_init(gw_worker_t *w, char *err, size_t errlen)
 {
@@ -273,17 +274,7 @@ gw_stage_result_t gw_stage_authorize(gw_request_t *r)
         if (!ok)
             return forbidden(r, "insufficient role");
     }
-    for (size_t i = 0; i < r->match.nvars && !admin; i++) {
-        const gw_path_var_t *v = &r->match.vars[i];
-        if (v->name_len != 9 || memcmp(v->name, "tenant_id", 9) != 0)
-            continue;
-        const char *tenant;
-        size_t tlen;
-        if (!gw_percent_decode(&r->req->pool, v->value, v->value_len, false, &tenant, &tlen) ||
-            tlen != strlen(id->tenant_id) || memcmp(tenant, id->tenant_id, tlen) != 0)
-            return forbidden(r, "tenant mismatch");
-    }
-    return GW_NEXT;
+    return gw_tenant_scope(r, admin);
 }
 
 /* ---- logout ------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /*
  * The Redis response cache (REDIS_URL set): GET responses of the user and
- * tenant routes are kept under `cache:<tenant>:<path>?<query>` for CACHE_TTL
+ * tenant routes are kept under `cache:<tenant>:<path>?<query>` (<tenant> =
+ * the request's effective tenant, worker/tenant_scope.c) for CACHE_TTL
  * seconds; bodies over CACHE_MAX_BODY are not kept; a successful mutation of
  * a collection drops every key cached for it. Redis down or slow → the
  * request is served uncached (BYPASS), never failed.
@@ -29,8 +30,13 @@ static const char drop_script[] =
     "for i = 1, #ks, 500 do redis.call('DEL', unpack(ks, i, math.min(i + 499, #ks))) end "
     "redis.call('DEL', KEYS[1]) return #ks";
 
+/* The tenant the request acts on (set by the authorize stage: the token's,
+ * or the one an admin named), so an admin's PUT on another tenant's user
+ * drops that tenant's entries, not the admin's own. */
 static const char *tenant_of(const gw_request_t *r)
 {
+    if (r->tenant != NULL && r->tenant[0] != '\0')
+        return r->tenant;
     return r->identity && r->identity->tenant_id[0] ? r->identity->tenant_id : "_";
 }
 

@@ -58,6 +58,11 @@ typedef struct gw_request {
     uint8_t ip_bytes[16];
 
     gw_identity_t *identity; /* set by the auth stage, pool memory */
+    /* Set by the authorize stage (worker/tenant_scope.c): the tenant the
+     * request acts on (the token's, or the one an admin named; pool memory,
+     * NULL when none), and the gRPC input message it already built. */
+    const char *tenant;
+    struct gw_scoped_msg *scoped;
     const char *upstream;    /* access log: the backend that served it */
     const char *cache;       /* access log: HIT / MISS / BYPASS / "" */
     h2o_iovec_t cache_key;   /* set by the cache lookup (request pool) */

@@ -104,4 +104,12 @@ char *gw_transcode_response(const ProtobufCMessage *msg, size_t *len_out);
 int gw_transcode_response_packed(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
                                  char **json_out, size_t *len_out);
 
+/* gw_transcode_response_packed, but every field (of any message, at any
+ * depth) whose proto name is in the comma-separated `redact` list is left
+ * out of the JSON, key and value (RESPONSE_REDACT_FIELDS: "password_hash").
+ * `redact` NULL or "" leaves nothing out. Map entries are values, not
+ * fields: their keys are never redacted. */
+int gw_transcode_response_redacted(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                                   const char *redact, char **json_out, size_t *len_out);
+
 #endif

@@ -183,7 +183,8 @@ bool gw_tc_json_valid(const char *s, size_t len);
 
 /* ---- the writer (transcode_out.c) ---- */
 
-/* Render `msg`, starting with a buffer of `size_hint` bytes. */
-char *gw_tc_write(const ProtobufCMessage *msg, size_t size_hint, size_t *len_out);
+/* Render `msg`, starting with a buffer of `size_hint` bytes, leaving out the
+ * fields named in the comma-separated `redact` (NULL: none). */
+char *gw_tc_write(const ProtobufCMessage *msg, size_t size_hint, const char *redact, size_t *len_out);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * The reply side of the transcoder: protobuf-c message -> compact JSON, by
  * descriptor (gw_transcode_response), and wire bytes -> JSON through a
- * scratch arena (gw_transcode_response_packed). Called by
+ * scratch arena (gw_transcode_response_packed), leaving out the fields named
+ * in RESPONSE_REDACT_FIELDS at any depth (gw_transcode_response_redacted). Called by
  * worker/upstream_grpc.c for every backend reply; the mapping rules are in
  * worker/transcode.h.
  *
@@ -25,7 +26,8 @@
 typedef struct {
     char *buf; /* malloc'd; handed to the caller at the end */
     size_t len, cap;
-    bool oom; /* a grow failed: stop writing, report NULL */
+    bool oom;           /* a grow failed: stop writing, report NULL */
+    const char *redact; /* comma-separated field names never written, or NULL */
 } out_t;
 
 /* The slow half of reserve: double the buffer until n more bytes fit. */
@@ -336,6 +338,27 @@ static void put_repeated(out_t *o, const ProtobufCFieldDescriptor *f, const char
     putc_(o, ']');
 }
 
+/* Whether proto field `name` is in the comma-separated list (spaces around
+ * names ignored). Lists are a few names long, so a scan per field is cheap. */
+static bool redacted(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    while (list != NULL && *list != '\0') {
+        while (*list == ' ' || *list == ',')
+            list++;
+        const char *end = list;
+        while (*end != '\0' && *end != ',')
+            end++;
+        const char *last = end;
+        while (last > list && last[-1] == ' ')
+            last--;
+        if ((size_t)(last - list) == n && memcmp(list, name, n) == 0)
+            return true;
+        list = end;
+    }
+    return false;
+}
+
 /* `"name":` (proto names are identifiers: nothing to escape). */
 static void put_key(out_t *o, const char *name, bool first)
 {
@@ -365,6 +388,8 @@ static void put_message(out_t *o, const ProtobufCMessage *m)
         if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
             *(const uint32_t *)(base + f->quantifier_offset) != f->id)
             continue;
+        if (o->redact != NULL && redacted(o->redact, f->name))
+            continue; /* RESPONSE_REDACT_FIELDS, at any depth */
         put_key(o, f->name, first);
         first = false;
         if (f->label != PROTOBUF_C_LABEL_REPEATED) {
@@ -381,9 +406,9 @@ static void put_message(out_t *o, const ProtobufCMessage *m)
     putc_(o, '}');
 }
 
-char *gw_tc_write(const ProtobufCMessage *msg, size_t size_hint, size_t *len_out)
+char *gw_tc_write(const ProtobufCMessage *msg, size_t size_hint, const char *redact, size_t *len_out)
 {
-    out_t o = {.cap = size_hint < 64 ? 64 : size_hint};
+    out_t o = {.cap = size_hint < 64 ? 64 : size_hint, .redact = redact};
     if ((o.buf = malloc(o.cap)) == NULL)
         return NULL;
     put_message(&o, msg);
@@ -399,7 +424,7 @@ char *gw_tc_write(const ProtobufCMessage *msg, size_t size_hint, size_t *len_out
 
 char *gw_transcode_response(const ProtobufCMessage *msg, size_t *len_out)
 {
-    return gw_tc_write(msg, 4096, len_out);
+    return gw_tc_write(msg, 4096, NULL, len_out);
 }
 
 /* ---- scratch arena for unpacking ------------------------------------------ */
@@ -461,6 +486,12 @@ static void arena_release(arena_t *a)
 int gw_transcode_response_packed(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
                                  char **json_out, size_t *len_out)
 {
+    return gw_transcode_response_redacted(desc, data, len, NULL, json_out, len_out);
+}
+
+int gw_transcode_response_redacted(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                                   const char *redact, char **json_out, size_t *len_out)
+{
     alignas(max_align_t) unsigned char stack[ARENA_STACK];
     arena_t arena = {.block = stack, .cap = sizeof(stack)};
     ProtobufCAllocator alloc = {arena_alloc, arena_free_one, &arena};
@@ -470,7 +501,7 @@ int gw_transcode_response_packed(const ProtobufCMessageDescriptor *desc, const u
         return GW_TRANSCODE_INVALID;
     }
     /* JSON repeats every field name, so it runs about 2-3x the wire size. */
-    char *json = gw_tc_write(msg, len * 3 + 256, len_out);
+    char *json = gw_tc_write(msg, len * 3 + 256, redact, len_out);
     arena_release(&arena);
     if (json == NULL)
         return GW_TRANSCODE_NOMEM;

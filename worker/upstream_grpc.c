@@ -3,7 +3,8 @@
  * the reply (or the gRPC status) into the HTTP response.
  *
  * Request: JSON body + query parameters + path variables → the route's input
- * message (worker/transcode.c), an empty tenant_id filled from the token,
+ * message (worker/transcode.c; for authenticated routes built earlier by the
+ * authorize stage, which checks and fills its tenant_id: worker/tenant_scope.c),
  * packed and sent with the SPEC's metadata and a deadline of the request's
  * remaining time. Reply: the output message as JSON, or the mapped error.
  * Called by the dispatch stage; completion runs on the loop thread.
@@ -20,6 +21,7 @@
 #include "worker/grpc_client.h"
 #include "worker/log.h"
 #include "worker/respond.h"
+#include "worker/tenant_scope.h"
 #include "worker/transcode.h"
 #include "worker/urlenc.h"
 
@@ -68,8 +70,7 @@ static int collect_params(gw_request_t *r, gw_transcode_param_t *vars, size_t *n
     return 0;
 }
 
-/* Build and pack the input message; answers 400 itself on bad input. */
-static uint8_t *build_payload(gw_request_t *r, size_t *len)
+ProtobufCMessage *gw_upstream_grpc_input(gw_request_t *r)
 {
     gw_transcode_param_t vars[GW_ROUTE_MAX_VARS], query[MAX_QUERY_PARAMS];
     size_t nvars, nquery;
@@ -87,8 +88,17 @@ static uint8_t *build_payload(gw_request_t *r, size_t *len)
                          rc == GW_TRANSCODE_NOMEM ? "out of memory" : err);
         return NULL;
     }
-    if (r->identity != NULL && r->identity->tenant_id[0] != '\0')
-        gw_transcode_fill_string_if_empty(msg, "tenant_id", r->identity->tenant_id);
+    return msg;
+}
+
+/* Pack the input message (built and tenant-scoped by the authorize stage
+ * for authenticated routes, built here for public ones); answers 400
+ * itself on bad input. */
+static uint8_t *build_payload(gw_request_t *r, size_t *len)
+{
+    ProtobufCMessage *msg = gw_tenant_scope_take_message(r);
+    if (msg == NULL && (msg = gw_upstream_grpc_input(r)) == NULL)
+        return NULL;
     if ((r->match.route->flags & GW_RF_LOGOUT) && r->identity != NULL) {
         char *token = h2o_mem_alloc_pool(&r->req->pool, r->identity->token_len + 1);
         memcpy(token, r->identity->token, r->identity->token_len);
@@ -131,7 +141,9 @@ static void respond_reply(gw_request_t *r, const gw_route_t *route, const gw_grp
 {
     char *json;
     size_t len;
-    int rc = gw_transcode_response_packed(route->output, res->reply, res->reply_len, &json, &len);
+    /* RESPONSE_REDACT_FIELDS never reach the client, nor the cache (stored below) */
+    int rc = gw_transcode_response_redacted(route->output, res->reply, res->reply_len,
+                                            r->w->cfg->response_redact_fields, &json, &len);
     if (rc != GW_TRANSCODE_OK) {
         gw_respond_error(r, rc == GW_TRANSCODE_NOMEM ? 500 : 502, NULL,
                          rc == GW_TRANSCODE_NOMEM ? "out of memory" : "malformed reply from backend");

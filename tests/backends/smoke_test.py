@@ -224,48 +224,66 @@ def test_user():
     b = Backend("user")
     s = UG.UserServiceStub(b.channel)
     E = grpc.StatusCode
-    expect_error(s.CreateUser, U.CreateUserRequest(), E.INVALID_ARGUMENT, "email is required")
-    expect_error(s.CreateUser, U.CreateUserRequest(email="bad"), E.INVALID_ARGUMENT, "invalid email")
+    t1 = [("x-tenant-id", "t1")]
+    expect_error(s.CreateUser, U.CreateUserRequest(email="a@x.io"), E.INVALID_ARGUMENT, "tenant_id is required")
+    expect_error(s.CreateUser, U.CreateUserRequest(tenant_id="t1"), E.INVALID_ARGUMENT, "email is required")
+    expect_error(s.CreateUser, U.CreateUserRequest(email="bad"), E.INVALID_ARGUMENT, "invalid email", metadata=t1)
     u1 = s.CreateUser(U.CreateUserRequest(email="bob@x.io", username="bob", first_name="Bob", tenant_id="t1",
                                           password="secret123")).user
-    check(UUID4.match(u1.id) and u1.is_active and RFC3339.match(u1.created_at) and u1.password_hash == "",
-          "CreateUser fields")
+    check(UUID4.match(u1.id) and u1.is_active and RFC3339.match(u1.created_at), "CreateUser fields")
+    check(re.match(r"^sha256\$[0-9a-f]{32}\$[0-9a-f]{64}$", u1.password_hash), "password_hash (for redaction)")
     expect_error(s.CreateUser, U.CreateUserRequest(email="BOB@x.io"), E.ALREADY_EXISTS,
-                 "user with this email already exists")
+                 "user with this email already exists", metadata=t1)  # tenant from x-tenant-id
     for i in range(25):
         s.CreateUser(U.CreateUserRequest(email="u%d@x.io" % i, tenant_id="t2", last_name="Smith%d" % i))
-    expect_error(s.GetUser, U.GetUserRequest(), E.INVALID_ARGUMENT, "user_id is required")
-    expect_error(s.GetUser, U.GetUserRequest(user_id="nope"), E.NOT_FOUND, "user not found")
-    check(s.GetUser(U.GetUserRequest(user_id=u1.id)).user.email == "bob@x.io", "GetUser")
+    check(s.CreateUser(U.CreateUserRequest(email="bob@x.io", tenant_id="t9")).user.id != u1.id,
+          "emails are unique per tenant only")
+    expect_error(s.GetUser, U.GetUserRequest(tenant_id="t1"), E.INVALID_ARGUMENT, "user_id is required")
+    expect_error(s.GetUser, U.GetUserRequest(user_id="nope", tenant_id="t1"), E.NOT_FOUND, "user not found")
+    expect_error(s.GetUser, U.GetUserRequest(user_id=u1.id), E.INVALID_ARGUMENT, "tenant_id is required")
+    check(s.GetUser(U.GetUserRequest(user_id=u1.id, tenant_id="t1")).user.email == "bob@x.io", "GetUser")
+    check(s.GetUser(U.GetUserRequest(user_id=u1.id), metadata=t1).user.email == "bob@x.io", "GetUser by metadata")
+    expect_error(s.GetUser, U.GetUserRequest(user_id=u1.id, tenant_id="t2"), E.NOT_FOUND, "user not found")
+    expect_error(s.GetUser, U.GetUserRequest(user_id=u1.id, tenant_id="t2"), E.NOT_FOUND, "user not found",
+                 metadata=t1)  # the request's tenant_id wins over the metadata
     lst = s.ListUsers(U.ListUsersRequest(tenant_id="t2"))
     check(lst.total == 25 and len(lst.users) == 20 and lst.page == 1 and lst.page_size == 20, "list defaults")
     lst = s.ListUsers(U.ListUsersRequest(tenant_id="t2", page=2, page_size=20))
     check(len(lst.users) == 5, "list page 2")
-    lst = s.ListUsers(U.ListUsersRequest(page_size=1000))
-    check(lst.page_size == 100 and lst.total == 26, "list cap + unfiltered")
+    lst = s.ListUsers(U.ListUsersRequest(tenant_id="t2", page_size=1000))
+    check(lst.page_size == 100 and lst.total == 25, "list cap")
+    expect_error(s.ListUsers, U.ListUsersRequest(), E.INVALID_ARGUMENT, "tenant_id is required")
     time.sleep(1.1)
-    up = s.UpdateUser(U.UpdateUserRequest(user_id=u1.id, last_name="Builder")).user
+    up = s.UpdateUser(U.UpdateUserRequest(user_id=u1.id, tenant_id="t1", last_name="Builder")).user
     check(up.last_name == "Builder" and up.first_name == "Bob" and up.updated_at > up.created_at, "update")
-    expect_error(s.UpdateUser, U.UpdateUserRequest(user_id="nope"), E.NOT_FOUND, "user not found")
-    sr = s.SearchUsers(U.SearchUsersRequest(query="smith1"))
+    expect_error(s.UpdateUser, U.UpdateUserRequest(user_id="nope", tenant_id="t1"), E.NOT_FOUND, "user not found")
+    expect_error(s.UpdateUser, U.UpdateUserRequest(user_id=u1.id, tenant_id="t2", last_name="X"), E.NOT_FOUND,
+                 "user not found")
+    sr = s.SearchUsers(U.SearchUsersRequest(query="smith1", tenant_id="t2"))
     check(sr.total == 11, "search smith1 total=%d" % sr.total)
     check(s.SearchUsers(U.SearchUsersRequest(query="BOB", tenant_id="t2")).total == 0, "search within tenant")
-    ut = s.AddUserToTenant(U.AddUserToTenantRequest(user_id=u1.id, tenant_id="t3", roles=["admin"]))
+    ut = s.AddUserToTenant(U.AddUserToTenantRequest(user_id=u1.id, tenant_id="t3", roles=["admin"]), metadata=t1)
     check(ut.success and list(ut.user_tenant.roles) == ["admin"], "user AddUserToTenant")
-    expect_error(s.AddUserToTenant, U.AddUserToTenantRequest(user_id=u1.id, tenant_id="t3"), E.ALREADY_EXISTS)
-    check(len(s.GetUserTenants(U.GetUserTenantsRequest(user_id=u1.id)).tenants) == 2, "GetUserTenants")
+    expect_error(s.AddUserToTenant, U.AddUserToTenantRequest(user_id=u1.id, tenant_id="t3"), E.ALREADY_EXISTS,
+                 metadata=t1)
+    expect_error(s.AddUserToTenant, U.AddUserToTenantRequest(user_id=u1.id, tenant_id="t4"), E.NOT_FOUND,
+                 "user not found", metadata=[("x-tenant-id", "t2")])  # not visible to the caller's tenant
+    gt = s.GetUserTenants(U.GetUserTenantsRequest(user_id=u1.id), metadata=t1).tenants
+    check([t.tenant_id for t in gt] == ["t1"], "GetUserTenants: the caller's membership only")
     check(s.RemoveUserFromTenant(U.RemoveUserFromTenantRequest(user_id=u1.id, tenant_id="t3")).success, "remove")
     expect_error(s.RemoveUserFromTenant, U.RemoveUserFromTenantRequest(user_id=u1.id, tenant_id="t3"), E.NOT_FOUND)
-    bi = s.GetUserByIdentifier(U.GetUserByIdentifierRequest(identifier="bob"))
+    bi = s.GetUserByIdentifier(U.GetUserByIdentifierRequest(identifier="bob", tenant_id="t1"))
     check(bi.user.id == u1.id and len(bi.tenants) == 1, "by identifier")
-    expect_error(s.GetUserByIdentifier, U.GetUserByIdentifierRequest(identifier="zzz"), E.NOT_FOUND)
+    expect_error(s.GetUserByIdentifier, U.GetUserByIdentifierRequest(identifier="bob", tenant_id="t2"), E.NOT_FOUND)
+    expect_error(s.GetUserByIdentifier, U.GetUserByIdentifierRequest(identifier="zzz", tenant_id="t1"), E.NOT_FOUND)
     tok = jwt_make({"user_id": u1.id, "sub": u1.id, "tenant_id": "t1", "roles": ["user"],
                     "exp": int(time.time()) + 60, "jti": "x"})
     vt = s.VerifyToken(U.VerifyTokenRequest(token=tok))
     check(vt.valid and vt.user_id == u1.id and list(vt.tenant_ids) == ["t1"] and vt.role == "user", "user verify")
     check(not s.VerifyToken(U.VerifyTokenRequest(token=tok + "x")).valid, "user verify bad sig")
-    check(s.DeleteUser(U.DeleteUserRequest(user_id=u1.id)).success, "delete")
-    expect_error(s.DeleteUser, U.DeleteUserRequest(user_id=u1.id), E.NOT_FOUND, "user not found")
+    expect_error(s.DeleteUser, U.DeleteUserRequest(user_id=u1.id, tenant_id="t2"), E.NOT_FOUND, "user not found")
+    check(s.DeleteUser(U.DeleteUserRequest(user_id=u1.id, tenant_id="t1")).success, "delete")
+    expect_error(s.DeleteUser, U.DeleteUserRequest(user_id=u1.id, tenant_id="t1"), E.NOT_FOUND, "user not found")
     b.stop()
 
 
@@ -327,16 +345,16 @@ def test_tenant():
 def test_latency():
     b = Backend("user", "--latency-ms", "200")
     s = UG.UserServiceStub(b.channel)
-    s.ListUsers(U.ListUsersRequest())  # connect
+    s.ListUsers(U.ListUsersRequest(tenant_id="t1"))  # connect
     t0 = time.monotonic()
-    futs = [s.ListUsers.future(U.ListUsersRequest(), timeout=10) for _ in range(50)]
+    futs = [s.ListUsers.future(U.ListUsersRequest(tenant_id="t1"), timeout=10) for _ in range(50)]
     for f in futs:
         f.result()
     dt = time.monotonic() - t0
     print("latency check: 50 concurrent calls with --latency-ms 200 took %.3f s" % dt)
     check(0.2 <= dt < 0.6, "50 concurrent calls with 200 ms latency: %.3f s" % dt)
     try:
-        s.ListUsers(U.ListUsersRequest(), timeout=0.05)
+        s.ListUsers(U.ListUsersRequest(tenant_id="t1"), timeout=0.05)
         check(False, "deadline shorter than latency must fail")
     except grpc.RpcError as e:
         check(e.code() == grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded: %s" % e.code())

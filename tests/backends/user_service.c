@@ -1,7 +1,15 @@
 /*
  * demo-backend: user.UserService handlers over the in-memory user store:
- * CRUD, paginated list and search (scoped by tenant_id when given), tenant
- * memberships, lookup by identifier and token verification.
+ * CRUD, paginated list and search, tenant memberships, lookup by identifier
+ * and token verification.
+ *
+ * Tenant isolation (the model a real backend copies): every call acts on
+ * one tenant, the request's tenant_id or else the x-tenant-id metadata; a
+ * call with neither is INVALID_ARGUMENT "tenant_id is required". A user who
+ * is not a member of that tenant does not exist for the call (NOT_FOUND
+ * "user not found"), list and search return only its members, and update
+ * and delete act only within it (delete drops the membership; the record
+ * goes with the last one).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,16 +20,34 @@
 #include "tests/backends/user_store.h"
 #include "tests/backends/util.h"
 
-/* The user (store locked by the caller); NULL with the call's status set if none. */
-static struct user_rec *require_user(call_t *c, const char *user_id)
+/* The tenant the call acts on: the request's tenant_id (`field`, NULL for
+ * messages without one), else the x-tenant-id metadata; NULL with the
+ * call's status set when there is neither. */
+static const char *call_tenant(call_t *c, const char *field)
+{
+    const char *md;
+    if (!str_empty(field))
+        return field;
+    md = call_metadata(c, "x-tenant-id");
+    if (!str_empty(md))
+        return md;
+    call_error(c, GRPC_STATUS_INVALID_ARGUMENT, "tenant_id is required");
+    return NULL;
+}
+
+/* The user, if a member of `tenant` (store locked by the caller); NULL with
+ * the call's status set if none. */
+static struct user_rec *require_user(call_t *c, const char *tenant, const char *user_id)
 {
     struct user_rec *u;
     if (str_empty(user_id)) {
         call_error(c, GRPC_STATUS_INVALID_ARGUMENT, "user_id is required");
         return NULL;
     }
-    if ((u = user_store_get(user_id)) == NULL)
+    if ((u = user_store_get(user_id)) == NULL || !user_in_tenant(u, tenant)) {
         call_error(c, GRPC_STATUS_NOT_FOUND, "user not found");
+        return NULL;
+    }
     return u;
 }
 
@@ -29,13 +55,16 @@ static grpc_status_code do_create(call_t *c, const ProtobufCMessage *m, Protobuf
 {
     const User__CreateUserRequest *req = (const void *)m;
     User__CreateUserResponse *resp = call_new_msg(c, &user__create_user_response__descriptor);
+    User__CreateUserRequest scoped = *req;
     struct user_rec *u;
+    if ((scoped.tenant_id = (char *)call_tenant(c, req->tenant_id)) == NULL)
+        return call_status(c);
     if (str_empty(req->email))
         return call_error(c, GRPC_STATUS_INVALID_ARGUMENT, "email is required");
     if (!valid_email(req->email))
         return call_error(c, GRPC_STATUS_INVALID_ARGUMENT, "invalid email");
     user_store_lock();
-    u = user_store_create(req);
+    u = user_store_create(&scoped);
     if (u != NULL)
         resp->user = user_to_pb(c, u);
     user_store_unlock();
@@ -49,9 +78,12 @@ static grpc_status_code do_get(call_t *c, const ProtobufCMessage *m, ProtobufCMe
 {
     const User__GetUserRequest *req = (const void *)m;
     User__GetUserResponse *resp = call_new_msg(c, &user__get_user_response__descriptor);
+    const char *tenant = call_tenant(c, req->tenant_id);
     struct user_rec *u;
+    if (tenant == NULL)
+        return call_status(c);
     user_store_lock();
-    if ((u = require_user(c, req->user_id)) != NULL)
+    if ((u = require_user(c, tenant, req->user_id)) != NULL)
         resp->user = user_to_pb(c, u);
     user_store_unlock();
     *out = &resp->base;
@@ -64,7 +96,7 @@ static bool matches_query(const struct user_rec *u, const char *q)
            contains_ci(u->first_name, q) || contains_ci(u->last_name, q);
 }
 
-/* Users of tenant (all if empty) matching q, page [page, page_size]. */
+/* Members of tenant matching q, page [page, page_size]. */
 static User__User **select_users(call_t *c, const char *tenant, const char *q, int32_t page,
                                  int32_t page_size, size_t *n_out, int32_t *total)
 {
@@ -91,11 +123,13 @@ static grpc_status_code do_list(call_t *c, const ProtobufCMessage *m, ProtobufCM
 {
     const User__ListUsersRequest *req = (const void *)m;
     User__ListUsersResponse *resp = call_new_msg(c, &user__list_users_response__descriptor);
+    const char *tenant = call_tenant(c, req->tenant_id);
+    if (tenant == NULL)
+        return call_status(c);
     resp->page = req->page;
     resp->page_size = req->page_size;
     page_normalize(&resp->page, &resp->page_size);
-    resp->users =
-        select_users(c, req->tenant_id, "", resp->page, resp->page_size, &resp->n_users, &resp->total);
+    resp->users = select_users(c, tenant, "", resp->page, resp->page_size, &resp->n_users, &resp->total);
     *out = &resp->base;
     return GRPC_STATUS_OK;
 }
@@ -104,9 +138,12 @@ static grpc_status_code do_search(call_t *c, const ProtobufCMessage *m, Protobuf
 {
     const User__SearchUsersRequest *req = (const void *)m;
     User__SearchUsersResponse *resp = call_new_msg(c, &user__search_users_response__descriptor);
+    const char *tenant = call_tenant(c, req->tenant_id);
     int32_t page = req->page, page_size = req->page_size;
+    if (tenant == NULL)
+        return call_status(c);
     page_normalize(&page, &page_size);
-    resp->users = select_users(c, req->tenant_id, req->query, page, page_size, &resp->n_users, &resp->total);
+    resp->users = select_users(c, tenant, req->query, page, page_size, &resp->n_users, &resp->total);
     *out = &resp->base;
     return GRPC_STATUS_OK;
 }
@@ -115,9 +152,12 @@ static grpc_status_code do_update(call_t *c, const ProtobufCMessage *m, Protobuf
 {
     const User__UpdateUserRequest *req = (const void *)m;
     User__UpdateUserResponse *resp = call_new_msg(c, &user__update_user_response__descriptor);
+    const char *tenant = call_tenant(c, req->tenant_id);
     struct user_rec *u;
+    if (tenant == NULL)
+        return call_status(c);
     user_store_lock();
-    if ((u = require_user(c, req->user_id)) != NULL) {
+    if ((u = require_user(c, tenant, req->user_id)) != NULL) {
         if (!str_empty(req->first_name))
             set_str(&u->first_name, req->first_name);
         if (!str_empty(req->last_name))
@@ -138,10 +178,16 @@ static grpc_status_code do_delete(call_t *c, const ProtobufCMessage *m, Protobuf
 {
     const User__DeleteUserRequest *req = (const void *)m;
     User__DeleteUserResponse *resp = call_new_msg(c, &user__delete_user_response__descriptor);
+    const char *tenant = call_tenant(c, req->tenant_id);
     struct user_rec *u;
+    if (tenant == NULL)
+        return call_status(c);
     user_store_lock();
-    if ((u = require_user(c, req->user_id)) != NULL)
-        user_store_delete(u);
+    if ((u = require_user(c, tenant, req->user_id)) != NULL) {
+        user_remove_membership(u, tenant); /* other tenants keep their member */
+        if (u->n_tenants == 0)
+            user_store_delete(u);
+    }
     user_store_unlock();
     resp->success = u != NULL;
     *out = &resp->base;
@@ -152,10 +198,16 @@ static grpc_status_code do_get_tenants(call_t *c, const ProtobufCMessage *m, Pro
 {
     const User__GetUserTenantsRequest *req = (const void *)m;
     User__GetUserTenantsResponse *resp = call_new_msg(c, &user__get_user_tenants_response__descriptor);
+    const char *tenant = call_tenant(c, NULL);
     struct user_rec *u;
+    if (tenant == NULL)
+        return call_status(c);
     user_store_lock();
-    if ((u = require_user(c, req->user_id)) != NULL)
-        resp->tenants = memberships_to_pb(c, u, &resp->n_tenants);
+    if ((u = require_user(c, tenant, req->user_id)) != NULL) {
+        /* only the caller's own membership: the others name other tenants */
+        resp->tenants = call_ptrs(c, 1);
+        resp->tenants[resp->n_tenants++] = membership_to_pb(c, u, user_membership(u, tenant));
+    }
     user_store_unlock();
     *out = &resp->base;
     return u ? GRPC_STATUS_OK : call_status(c);
@@ -166,12 +218,15 @@ static grpc_status_code do_add_tenant(call_t *c, const ProtobufCMessage *m, Prot
     const User__AddUserToTenantRequest *req = (const void *)m;
     User__AddUserToTenantResponse *resp = call_new_msg(c, &user__add_user_to_tenant_response__descriptor);
     static char *const default_roles[] = {"user"};
+    const char *caller = call_metadata(c, "x-tenant-id");
     struct user_rec *u;
     grpc_status_code st = GRPC_STATUS_OK;
     if (str_empty(req->tenant_id))
         return call_error(c, GRPC_STATUS_INVALID_ARGUMENT, "tenant_id is required");
+    /* the user must be visible to the caller's tenant (x-tenant-id), or the
+     * call would pull another tenant's user in; no metadata: the target */
     user_store_lock();
-    if ((u = require_user(c, req->user_id)) == NULL) {
+    if ((u = require_user(c, str_empty(caller) ? req->tenant_id : caller, req->user_id)) == NULL) {
         st = call_status(c);
     } else if (user_membership(u, req->tenant_id) != NULL) {
         st = call_error(c, GRPC_STATUS_ALREADY_EXISTS, "user is already a member of this tenant");
@@ -196,7 +251,7 @@ static grpc_status_code do_remove_tenant(call_t *c, const ProtobufCMessage *m, P
     if (str_empty(req->tenant_id))
         return call_error(c, GRPC_STATUS_INVALID_ARGUMENT, "tenant_id is required");
     user_store_lock();
-    if ((u = require_user(c, req->user_id)) == NULL)
+    if ((u = require_user(c, req->tenant_id, req->user_id)) == NULL)
         st = call_status(c);
     else if (!user_remove_membership(u, req->tenant_id))
         st = call_error(c, GRPC_STATUS_NOT_FOUND, "user is not a member of this tenant");
@@ -220,18 +275,20 @@ static grpc_status_code do_by_identifier(call_t *c, const ProtobufCMessage *m, P
     const User__GetUserByIdentifierRequest *req = (const void *)m;
     User__GetUserByIdentifierResponse *resp =
         call_new_msg(c, &user__get_user_by_identifier_response__descriptor);
+    const char *tenant = call_tenant(c, req->tenant_id);
     struct user_rec *u;
+    if (tenant == NULL)
+        return call_status(c);
     if (str_empty(req->identifier))
         return call_error(c, GRPC_STATUS_INVALID_ARGUMENT, "identifier is required");
     if (!known_identifier_type(req->identifier_type))
         return call_error(c, GRPC_STATUS_INVALID_ARGUMENT, "invalid identifier_type");
     user_store_lock();
-    u = user_store_find(req->identifier, req->identifier_type);
-    if (u != NULL && !user_in_tenant(u, req->tenant_id))
-        u = NULL;
+    u = user_store_find(tenant, req->identifier, req->identifier_type);
     if (u != NULL) {
         resp->user = user_to_pb(c, u);
-        resp->tenants = memberships_to_pb(c, u, &resp->n_tenants);
+        resp->tenants = call_ptrs(c, 1);
+        resp->tenants[resp->n_tenants++] = membership_to_pb(c, u, user_membership(u, tenant));
     }
     user_store_unlock();
     if (u == NULL)

@@ -67,9 +67,9 @@ def test_user_routes_end_to_end(stack):
                                               "roles": ["user"]}, token=tok)
     assert r.status == 200, r
     user = r.json()["user"]
-    # every field emitted, snake_case, defaults included
+    # every field emitted, snake_case, defaults included; but never password_hash (RESPONSE_REDACT_FIELDS)
     assert set(user) == {"id", "email", "username", "phone", "document_number", "first_name", "last_name",
-                         "avatar_url", "is_active", "created_at", "updated_at", "password_hash"}
+                         "avatar_url", "is_active", "created_at", "updated_at"}
     assert user["is_active"] is True and user["phone"] == "" and user["first_name"] == "Bob"
     uid = user["id"]
     assert stack.user.records("/CreateUser")[-1]["request"]["tenant_id"] == "acme"  # filled from the token

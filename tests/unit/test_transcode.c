@@ -354,6 +354,54 @@ static void test_response_packed(void **state)
     free(json);
 }
 
+/* RESPONSE_REDACT_FIELDS: named fields vanish (key and value) at any depth,
+ * the list's spaces are ignored, names match whole, NULL/"" redact nothing. */
+static void test_response_redacted(void **state)
+{
+    (void)state;
+    User__User u = USER__USER__INIT, *ptrs[1] = {&u};
+    User__ListUsersResponse r = USER__LIST_USERS_RESPONSE__INIT;
+    u.id = "u-1";
+    u.email = "a@example.com";
+    u.password_hash = "sha256$salt$digest";
+    r.n_users = 1;
+    r.users = ptrs;
+    r.total = 1;
+    size_t plen = protobuf_c_message_get_packed_size(&r.base), len = 0;
+    uint8_t *wire = malloc(plen);
+    protobuf_c_message_pack(&r.base, wire);
+    char *json = NULL;
+    assert_int_equal(gw_transcode_response_redacted(&user__list_users_response__descriptor, wire, plen,
+                                                    " password_hash , email", &json, &len),
+                     GW_TRANSCODE_OK);
+    assert_null(strstr(json, "password_hash"));
+    assert_null(strstr(json, "sha256$"));
+    assert_null(strstr(json, "email"));
+    assert_non_null(strstr(json, "{\"users\":[{\"id\":\"u-1\",\"username\":\"\","));
+    assert_non_null(strstr(json, "\"updated_at\":\"\"}],\"total\":1,"));
+    assert_int_equal(len, strlen(json));
+    json_error_t e;
+    json_t *parsed = json_loads(json, 0, &e);
+    assert_non_null(parsed);
+    json_decref(parsed);
+    free(json);
+    const char *none[] = {NULL, "", "password", "hash", ",,"};
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        assert_int_equal(gw_transcode_response_redacted(&user__list_users_response__descriptor, wire, plen,
+                                                        none[i], &json, &len),
+                         GW_TRANSCODE_OK);
+        assert_non_null(strstr(json, "\"password_hash\":\"sha256$salt$digest\""));
+        free(json);
+    }
+    /* the first field of a message redacted: no stray comma */
+    assert_int_equal(gw_transcode_response_redacted(&user__list_users_response__descriptor, wire, plen,
+                                                    "id,users", &json, &len),
+                     GW_TRANSCODE_OK);
+    assert_string_equal(json, "{\"total\":1,\"page\":0,\"page_size\":0}");
+    free(json);
+    free(wire);
+}
+
 /* The parser must accept exactly what jansson accepts, or the error path
  * (which asks jansson) would give a wrong answer. */
 
@@ -373,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_query_and_path),
         cmocka_unit_test(test_fill_string_if_empty),
         cmocka_unit_test(test_response_packed),
+        cmocka_unit_test(test_response_redacted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
