@@ -3,8 +3,11 @@
  * tenant routes are kept under `cache:<tenant>:<path>?<query>` (<tenant> =
  * the request's effective tenant, worker/tenant_scope.c) for CACHE_TTL
  * seconds; bodies over CACHE_MAX_BODY are not kept; a successful mutation of
- * a collection drops every key cached for it. Redis down or slow → the
- * request is served uncached (BYPASS), never failed.
+ * a collection drops every key cached for it. Redis down, slow or refusing
+ * the command → the request is served uncached and counted as an `error`
+ * lookup, never failed. A request with `Cache-Control: no-cache` (or
+ * `Pragma: no-cache`) skips the lookup (`bypass`, RFC 9111 §5.2.1.4) and its
+ * fresh response replaces the stored one.
  *
  * Invalidation: each stored key is also added to an index set for its
  * collection — `cache-idx:<tenant>:/api/v1/users` (per tenant) and
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "worker/log.h"
 #include "worker/redis.h"
@@ -93,11 +97,30 @@ static void on_lookup(const redisReply *reply, const char *error, void *data)
         count(r, GW_CTR_CACHE_MISS);
         r->cache = "MISS";
     } else {
-        (void)error; /* counted as a Redis error by worker/redis.c */
-        count(r, GW_CTR_CACHE_BYPASS);
-        r->cache = "BYPASS";
+        /* Stopped, frozen (timeout), refusing the password, or any other
+         * error reply: also counted as a Redis error by worker/redis.c. */
+        (void)error;
+        count(r, GW_CTR_CACHE_ERROR);
+        r->cache = "ERROR";
     }
     gw_pipeline_resume(r);
+}
+
+/* Whether a header value holds the token no-cache, in any case. */
+static bool has_no_cache(const h2o_iovec_t *v)
+{
+    for (size_t i = 0; v != NULL && i + 8 <= v->len; i++)
+        if (strncasecmp(v->base + i, "no-cache", 8) == 0)
+            return true;
+    return false;
+}
+
+/* The client asked for a fresh answer (RFC 9111 §5.2.1.4 no-cache; Pragma
+ * for HTTP/1.0 clients). */
+static bool wants_fresh(const gw_request_t *r)
+{
+    return has_no_cache(gw_request_header(r, H2O_STRLIT("cache-control"))) ||
+           has_no_cache(gw_request_header(r, H2O_STRLIT("pragma")));
 }
 
 gw_stage_result_t gw_stage_cache_lookup(gw_request_t *r)
@@ -111,13 +134,18 @@ gw_stage_result_t gw_stage_cache_lookup(gw_request_t *r)
     /* req->path is "<path>?<query>" as the client sent it (query included). */
     snprintf(key, klen + 1, "cache:%s:%.*s", tenant, (int)req->path.len, req->path.base);
     r->cache_key = h2o_iovec_init(key, strlen(key));
+    if (wants_fresh(r)) {
+        count(r, GW_CTR_CACHE_BYPASS);
+        r->cache = "BYPASS";
+        return GW_NEXT;
+    }
     lookup_op_t *op = calloc(1, sizeof(*op));
     const char *argv[] = {"GET", key};
     size_t argvlen[] = {3, r->cache_key.len};
     if (op == NULL || (op->cmd = gw_redis_command(r->w, on_lookup, op, 2, argv, argvlen)) == NULL) {
-        free(op);
-        count(r, GW_CTR_CACHE_BYPASS);
-        r->cache = "BYPASS";
+        free(op); /* not connected (stopped, or refused at connect): an error, not a choice */
+        count(r, GW_CTR_CACHE_ERROR);
+        r->cache = "ERROR";
         return GW_NEXT;
     }
     op->pending.req = r;
@@ -137,7 +165,7 @@ static void on_stored(const redisReply *reply, const char *error, void *data)
 
 void gw_cache_store(gw_request_t *r, const char *body, size_t len)
 {
-    if (r->cache == NULL || strcmp(r->cache, "MISS") != 0)
+    if (r->cache == NULL || (strcmp(r->cache, "MISS") != 0 && strcmp(r->cache, "BYPASS") != 0))
         return;
     if (len > (size_t)r->w->cfg->cache_max_body) {
         count(r, GW_CTR_CACHE_SKIPPED_SIZE);

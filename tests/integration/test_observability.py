@@ -3,6 +3,10 @@ cache (a real redis-server, killed mid-test), every metric family of SPEC §5
 present and moving, ENABLE_METRICS=false, and LOG_LEVEL=debug stage timings."""
 
 import json
+import os
+import re
+import signal
+import subprocess
 
 from gwtest import bearer, make_token, metric, wait_for
 
@@ -54,12 +58,69 @@ def test_cache_miss_hit_invalidate_and_redis_down(stack_factory):
     r = s.gw.req("GET", path, headers=tok)
     assert r.headers.get("x-cache") == "MISS" and r.json()["user"]["first_name"] == "Caroline"
     wait_for(lambda: cache_result(s, "hit") >= 1 and cache_result(s, "miss") >= 3, what="cache metrics")
-    # Redis killed: still served, uncached
+    # Cache-Control: no-cache skips the lookup (bypass) and refreshes the entry
+    bypass0 = cache_result(s, "bypass")
+    calls = len(s.user.records("/GetUser"))
+    r = s.gw.req("GET", path, headers=dict(tok, **{"Cache-Control": "No-Cache"}))
+    assert r.status == 200 and r.headers.get("x-cache") == "MISS", r
+    assert len(s.user.records("/GetUser")) == calls + 1
+    wait_for(lambda: cache_result(s, "bypass") == bypass0 + 1, what="bypass counted")
+    # Redis killed: still served, uncached, and counted as an error (not a bypass)
+    errors0, bypass0 = cache_result(s, "error"), cache_result(s, "bypass")
     s.redis.stop()
     r = s.gw.req("GET", path, headers=tok)
-    assert r.status == 200 and r.headers.get("x-cache") in (None, "MISS", "BYPASS"), r
+    assert r.status == 200 and r.headers.get("x-cache") == "MISS", r
     assert r.json()["user"]["first_name"] == "Caroline"
-    wait_for(lambda: cache_result(s, "bypass") >= 1, what="bypass counted")
+    wait_for(lambda: cache_result(s, "error") >= errors0 + 1, what="cache error counted")
+    assert cache_result(s, "bypass") == bypass0
+    assert '"cache":"ERROR"' in s.gw.log_text()
+
+
+def test_cache_errors_counted_when_redis_is_frozen_or_refuses_the_password(stack_factory):
+    """A frozen Redis (SIGSTOP: lookups time out) and a Redis that requires a
+    password we do not send both count as errors, and requests are served."""
+    s = stack_factory(with_redis=True)
+    tok = bearer(make_token({"tenant_id": "acme"}))
+    uid = create_user(s, tok, "erin")
+    path = "/api/v1/users/" + uid
+    assert s.gw.req("GET", path, headers=tok).status == 200
+    errors0 = cache_result(s, "error")
+    s.redis.cli("CONFIG", "SET", "requirepass", "hunter2-not-ours")
+    # connections made before stay authenticated: drop them, so the gateway
+    # reconnects and is refused (NOAUTH) like a gateway with a wrong password
+    s.redis.cli("-a", "hunter2-not-ours", "--no-auth-warning", "CLIENT", "KILL", "TYPE", "normal")
+    wait_for(lambda: s.gw.req("GET", path, headers=tok).headers.get("x-cache") == "MISS" and
+             cache_result(s, "error") >= errors0 + 1, what="NOAUTH counted as an error")
+    r = s.gw.req("GET", path, headers=tok)
+    assert r.status == 200 and r.headers.get("x-cache") == "MISS", r
+    s.redis.cli("-a", "hunter2-not-ours", "--no-auth-warning", "CONFIG", "SET", "requirepass", "")
+    errors1 = cache_result(s, "error")
+    os.kill(s.redis.proc.pid, signal.SIGSTOP)
+    try:
+        r = s.gw.req("GET", path, headers=tok)
+        assert r.status == 200 and r.headers.get("x-cache") == "MISS", r
+        wait_for(lambda: cache_result(s, "error") >= errors1 + 1, what="timeout counted as an error")
+    finally:
+        os.kill(s.redis.proc.pid, signal.SIGCONT)
+    assert cache_result(s, "bypass") == 0
+
+
+def test_documented_clear_cache_command_clears_everything_the_cache_writes(stack_factory):
+    s = stack_factory(with_redis=True)
+    tok = bearer(make_token({"tenant_id": "acme"}))
+    for name in ("fay", "gus"):
+        uid = create_user(s, tok, name)
+        assert s.gw.req("GET", "/api/v1/users/" + uid, headers=tok).status == 200
+    assert s.gw.req("GET", "/api/v1/tenants", headers=bearer(make_token({"roles": ["admin"]}))).status == 200
+    wait_for(lambda: int(s.redis.cli("DBSIZE")) >= 3, what="entries and indexes stored")
+    s.redis.cli("SET", "blacklist:some-jti", "1")  # not the cache's: must survive
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "TROUBLESHOOTING.md")) as f:
+        doc = f.read()
+    cmd = re.search(r"Clear everything the cache writes[^`]*`([^`]+)`", doc).group(1)
+    cmd = cmd.replace("redis-cli", "redis-cli -p %d" % s.redis.port)
+    subprocess.run(["bash", "-c", cmd], check=True, timeout=30)
+    keys = s.redis.cli("--scan").split()
+    assert keys == ["blacklist:some-jti"], keys
 
 
 def test_oversize_body_not_cached(stack_factory):
