@@ -146,6 +146,9 @@ static void render_counters(gw_buf_t *b, const gw_metrics_slot_t *sum)
     counter(b, "api_gateway_redis_errors_total", "Redis commands that failed or timed out.",
             c[GW_CTR_REDIS_ERRORS]);
     counter(b, "api_gateway_auth_failures_total", "Requests refused with 401.", c[GW_CTR_AUTH_FAILURES]);
+    counter(b, "api_gateway_shutdown_cut_requests_total",
+            "Requests still in flight at SHUTDOWN_TIMEOUT, answered 503 by a draining worker.",
+            c[GW_CTR_SHUTDOWN_CUT]);
     counter(b, "api_gateway_circuit_breaker_rejections_total", "Requests failed fast by an open breaker.",
             c[GW_CTR_BREAKER_REJECTED]);
     family(b, "api_gateway_accept_errors_total", "counter",

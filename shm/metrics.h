@@ -67,6 +67,7 @@ typedef enum {
     GW_CTR_ACCEPT_ENFILE,
     GW_CTR_ACCEPT_ENOMEM, /* ENOBUFS or ENOMEM */
     GW_CTR_ACCEPT_OTHER,
+    GW_CTR_SHUTDOWN_CUT, /* requests answered 503 at the drain deadline (worker/drain.c) */
     GW_CTR_MAX = 32
 } gw_counter_t;
 

@@ -13,6 +13,7 @@
 #include "worker/breaker_gate.h"
 #include "worker/cache.h"
 #include "worker/cors.h"
+#include "worker/drain.h"
 #include "worker/hangup.h"
 #include "worker/ident.h"
 #include "worker/limit.h"
@@ -88,6 +89,7 @@ void gw_request_finish(gw_request_t *r, int status)
     r->finished = true;
     r->status = status;
     gw_hangup_unwatch(r);
+    gw_drain_untrack(r);
     uint64_t micros = gw_now_us() - r->start_us;
     gw_worker_t *w = r->w;
     gw_met_observe_request(w->met, r->endpoint, r->method, status, micros);
@@ -158,8 +160,10 @@ void gw_pipeline_resume(gw_request_t *r)
     while (r->stage < NSTAGES) {
         gw_stage_result_t res = stages[r->stage](r);
         r->stage++;
-        if (res == GW_ASYNC)
+        if (res == GW_ASYNC) {
             gw_hangup_watch(r); /* HTTP/1: h2o would not notice the client leaving */
+            gw_drain_track(r);  /* answered 503 if still pending at SHUTDOWN_TIMEOUT */
+        }
         if (res != GW_NEXT)
             return;
     }

@@ -73,6 +73,7 @@ typedef struct gw_request {
     bool finished; /* response started, metrics and log written */
     gw_pending_t *pending;
     h2o_linklist_t hangup_link; /* worker/hangup.c: HTTP/1 hang-up watch */
+    h2o_linklist_t drain_link;  /* worker/drain.c: cut at SHUTDOWN_TIMEOUT */
 
     /* Circuit-breaker ticket for the backend call (armed when taken). */
     gw_cb_ticket_t cb_ticket;

@@ -17,6 +17,7 @@
 
 #include "shm/qsbr.h"
 #include "worker/accept.h"
+#include "worker/drain.h"
 #include "worker/errfilter.h"
 #include "worker/features.h"
 #include "worker/log.h"
@@ -26,6 +27,7 @@
 #define LOOP_MAX_WAIT_MS      100 /* bounds the QSBR grace period and heartbeat age */
 #define LOG_FLUSH_MS          100
 #define DRAIN_IDLE_TIMEOUT_MS 1000
+#define DRAIN_FLUSH_MS        500 /* after the 503s at SHUTDOWN_TIMEOUT, before exiting */
 
 static gw_worker_t self;
 static volatile sig_atomic_t stop_requested;
@@ -111,9 +113,15 @@ static void run_loop(gw_worker_t *w)
         if (w->draining) {
             if (w->connections == 0 && w->inflight == 0)
                 return;
-            if (now >= w->drain_deadline_ms) {
-                gw_logf(GW_LOG_WARN, "drain timeout: closing %llu connections, %llu requests in flight",
-                        (unsigned long long)w->connections, (unsigned long long)w->inflight);
+            if (now >= w->drain_deadline_ms && !w->drain_cut) {
+                /* Answer what is still in flight (503, logged, counted), then
+                 * give those responses a moment to be written. */
+                gw_logf(GW_LOG_WARN,
+                        "drain timeout: %zu requests in flight answered 503; closing %llu connections",
+                        gw_drain_cut(), (unsigned long long)w->connections);
+                w->drain_cut = true;
+                w->drain_deadline_ms = now + DRAIN_FLUSH_MS;
+            } else if (now >= w->drain_deadline_ms) {
                 return;
             }
         }

@@ -36,6 +36,7 @@ typedef struct gw_worker {
     uint64_t inflight;    /* requests started and not yet finished */
     uint64_t connections; /* accepted client connections still open */
     bool draining;
+    bool drain_cut; /* SHUTDOWN_TIMEOUT passed: in-flight requests answered 503 */
     uint64_t drain_deadline_ms;
     uint64_t started_ms;
 

@@ -245,3 +245,37 @@ def test_fd_exhaustion_backs_off_logs_counts_and_recovers(gateway_factory):
 def subprocess_promtool(text):
     import subprocess
     return subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True)
+
+
+def test_request_longer_than_shutdown_timeout_is_answered_503_and_logged(stack_factory):
+    """A reload keeps every request shorter than SHUTDOWN_TIMEOUT; one still in
+    flight at the old worker's deadline is answered 503 in the envelope,
+    logged and counted, never cut without a response."""
+    s = stack_factory(env={"SHUTDOWN_TIMEOUT": "1"}, backend_args={"user": ["--latency-ms", "3000"]})
+    tok = bearer(make_token({"tenant_id": "acme"}))
+    result = {}
+
+    def call():
+        t0 = time.monotonic()
+        result["r"] = s.gw.req("GET", "/api/v1/users/u-1", headers=dict(tok, **{"X-Correlation-ID": "cut-1"}))
+        result["elapsed"] = time.monotonic() - t0
+
+    t = threading.Thread(target=call)
+    t.start()
+    wait_for(lambda: len(s.user.records("/GetUser")) >= 1, what="the backend call started")
+    s.gw.reload()
+    t.join(15)
+    r = result["r"]
+    assert r.status == 503, r
+    body = r.json()
+    assert body["success"] is False and "SHUTDOWN_TIMEOUT" in body["error"]["message"], body
+    assert body["correlation_id"] == "cut-1"
+    assert result["elapsed"] < 2.9, result  # before the backend would have answered
+    lines = s.gw.log_lines()
+    cut = [l for l in lines if l.get("msg") == "request cut at SHUTDOWN_TIMEOUT"]
+    assert len(cut) == 1 and cut[0]["correlation_id"] == "cut-1" and cut[0]["upstream"] == "user-service", cut
+    access = [l for l in lines if l.get("msg") == "access" and l.get("correlation_id") == "cut-1"]
+    assert len(access) == 1 and access[0]["status"] == 503, access
+    s.gw.wait_metric("api_gateway_shutdown_cut_requests_total", 1)
+    # the new generation serves
+    assert s.gw.req("GET", "/ready").status == 200
