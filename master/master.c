@@ -70,6 +70,7 @@ int gw_master_run(gw_master_t *m)
     gw_views_render(m); /* workers serve /health and /metrics from the first request */
     if (gw_supervisor_spawn_generation(m) != 0)
         return 1;
+    gw_sweep_tick(m, gw_now_ms()); /* schedules the first sweep from the start-up config */
     for (;;) {
         struct pollfd pfd = {.fd = m->sigfd, .events = POLLIN};
         poll(&pfd, 1, TICK_MS);

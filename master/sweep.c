@@ -28,6 +28,8 @@ typedef struct gw_sweep {
     bool waiting; /* retired entries are waiting for a grace period */
     uint64_t target;
     uint64_t next_ms;
+    uint64_t scheduled_ms; /* when next_ms was set, from interval_s */
+    long interval_s;       /* the RATE_LIMIT_CLEANUP_INTERVAL next_ms was set with */
     uint64_t started_ms;
     uint64_t retired;
     bool warned;
@@ -53,14 +55,34 @@ void gw_sweep_init_regions(gw_shm_t *shm, const gw_config_t *cfg)
     gw_limiter_init(gw_shm_region(shm, GW_SHM_REGION_LIMITER), (uint32_t)cfg->rate_limit_table_size, seed);
 }
 
+/* The next sweep, RATE_LIMIT_CLEANUP_INTERVAL after `from`. */
+static void schedule(gw_master_t *m, gw_sweep_t *s, uint64_t from)
+{
+    s->scheduled_ms = from;
+    s->interval_s = m->cfg.rate_limit_cleanup_interval;
+    s->next_ms = from + (uint64_t)s->interval_s * 1000;
+}
+
 static gw_sweep_t *state(gw_master_t *m)
 {
     if (m->sweep == NULL) {
         m->sweep = calloc(1, sizeof(gw_sweep_t));
         if (m->sweep != NULL)
-            m->sweep->next_ms = gw_now_ms() + (uint64_t)m->cfg.rate_limit_cleanup_interval * 1000;
+            schedule(m, m->sweep, gw_now_ms());
     }
     return m->sweep;
+}
+
+/* A reload changed the interval: count it from the last sweep, not from
+ * whenever the old interval would have ended (up to a day away). */
+static void follow_interval(gw_master_t *m, gw_sweep_t *s, uint64_t now)
+{
+    if (s->interval_s == m->cfg.rate_limit_cleanup_interval)
+        return;
+    long old = s->interval_s;
+    schedule(m, s, s->scheduled_ms);
+    gw_logf(GW_LOG_INFO, "rate limiter sweep interval %ld s -> %ld s; next sweep in %llu s", old,
+            s->interval_s, (unsigned long long)(s->next_ms > now ? (s->next_ms - now) / 1000 : 0));
 }
 
 static void start_sweep(gw_master_t *m, gw_sweep_t *s, uint64_t now)
@@ -73,7 +95,7 @@ static void start_sweep(gw_master_t *m, gw_sweep_t *s, uint64_t now)
     if (s->retired == 0) {
         uatomic_inc(&m->shm.hdr->sweeps_total);
         gw_logf(GW_LOG_INFO, "rate limiter sweep: no entry idle for %ld s", m->cfg.rate_limit_idle_timeout);
-        s->next_ms = now + (uint64_t)m->cfg.rate_limit_cleanup_interval * 1000;
+        schedule(m, s, now);
         return;
     }
     s->target = gw_qsbr_begin(&m->shm);
@@ -99,7 +121,7 @@ static void finish_sweep(gw_master_t *m, gw_sweep_t *s, uint64_t now)
     gw_log_int(&l, "capacity", (int64_t)st.capacity);
     gw_log_int(&l, "took_ms", (int64_t)(now - s->started_ms));
     gw_log_end(&l);
-    s->next_ms = now + (uint64_t)m->cfg.rate_limit_cleanup_interval * 1000;
+    schedule(m, s, now);
 }
 
 void gw_sweep_tick(gw_master_t *m, uint64_t now)
@@ -114,6 +136,7 @@ void gw_sweep_tick(gw_master_t *m, uint64_t now)
         s->next_stats_ms = now + STATS_INTERVAL_MS;
     }
     if (!s->waiting) {
+        follow_interval(m, s, now);
         if (now >= s->next_ms)
             start_sweep(m, s, now);
         return;

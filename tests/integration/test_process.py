@@ -279,3 +279,15 @@ def test_request_longer_than_shutdown_timeout_is_answered_503_and_logged(stack_f
     s.gw.wait_metric("api_gateway_shutdown_cut_requests_total", 1)
     # the new generation serves
     assert s.gw.req("GET", "/ready").status == 200
+
+
+def test_hup_that_shortens_the_sweep_interval_applies_at_once(gateway_factory):
+    """RATE_LIMIT_CLEANUP_INTERVAL changed by a reload counts from the last
+    sweep: 600 s → 1 s sweeps within seconds, not after the old 600 s."""
+    gw = gateway_factory(conf={"JWT_SECRET": JWT_SECRET, "RATE_LIMIT_CLEANUP_INTERVAL": "600"})
+    sweeps = gw.metric("api_gateway_rate_limit_sweeps_total")
+    gw.write_conf({"JWT_SECRET": JWT_SECRET, "RATE_LIMIT_CLEANUP_INTERVAL": "1"})
+    gw.reload()
+    wait_for(lambda: gw.metric("api_gateway_rate_limit_sweeps_total") >= sweeps + 2, timeout=15,
+             what="two sweeps on the new interval")
+    gw.wait_log(r"rate limiter sweep interval 600 s -> 1 s")
