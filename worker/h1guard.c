@@ -30,9 +30,10 @@
  *   more than one Host, or none on HTTP/1.1 → 400; Transfer-Encoding on
  *   HTTP/1.0, repeated, or other than "chunked" → 400 / 400 / 501; repeated
  *   Content-Length → 400 (differing values "conflicting", identical ones
- *   "duplicate": we refuse both, like nginx); Transfer-Encoding with one
- *   Content-Length → the body is read as chunked (Content-Length dropped)
- *   and the connection closes after the response.
+ *   "duplicate": we refuse both, like nginx), or not a number → 400;
+ *   Transfer-Encoding with one Content-Length → the body is read as
+ *   chunked (Content-Length dropped) and the connection closes after the
+ *   response.
  * Incomplete heads are refused as soon as the target passes MAX_URI_SIZE
  * (414) or the header lines pass GW_MAX_HEADER_BYTES (431), instead of
  * waiting for h2o's H2O_MAX_REQLEN; the real parser's errors become 431
@@ -83,6 +84,7 @@ enum {
     R_TE_UNSUPPORTED,
     R_CL_DUP,
     R_CL_CONFLICT,
+    R_CL_INVALID,
     R_COUNT
 };
 
@@ -103,6 +105,7 @@ static const struct {
     [R_TE_UNSUPPORTED] = {501, "unsupported Transfer-Encoding"},
     [R_CL_DUP] = {400, "duplicate Content-Length header"},
     [R_CL_CONFLICT] = {400, "conflicting Content-Length headers"},
+    [R_CL_INVALID] = {400, "invalid Content-Length header"},
 };
 
 /* Substitute-head fields. h2o lowercases header names in place, so names
@@ -154,6 +157,17 @@ static bool is_token(const char *s, size_t len)
         if (!ok)
             return false;
     }
+    return true;
+}
+
+/* 1*DIGIT, as h2o_strtosize reads it (at most 19 digits). */
+static bool is_length(const char *s, size_t len)
+{
+    if (len == 0 || len > 19)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
     return true;
 }
 
@@ -268,6 +282,8 @@ static int check_framing(const char *buf, int ret, const char *method, size_t me
             tes++;
             te = &h[i];
         } else if (name_is(&h[i], "content-length", 14)) {
+            if (!is_length(h[i].value, h[i].value_len))
+                return R_CL_INVALID;
             if (cls++ > 0)
                 cl_differs |=
                     h[i].value_len != cl->value_len || memcmp(h[i].value, cl->value, cl->value_len) != 0;

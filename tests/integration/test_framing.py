@@ -134,7 +134,9 @@ SMUGGLED = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
     (head("GET /ready HTTP/1.1", body=SMUGGLED), "missing Host header"),
     (head("GET /ready HTTP/1.1", "Host: a", "Host: b", body=SMUGGLED), "duplicate Host header"),
     (head("GET /ready HTTP/1.1", "Host: x", "X-A: 1", " folded", body=SMUGGLED), "obsolete line folding in header"),
-], ids=["cl-differ", "cl-same", "te-http10", "te-cl-http10", "te-twice", "no-host", "two-hosts", "obs-fold"])
+    (head("POST /ready HTTP/1.1", "Host: x", "Content-Length: 0, 37", body=SMUGGLED), "invalid Content-Length header"),
+], ids=["cl-differ", "cl-same", "te-http10", "te-cl-http10", "te-twice", "no-host", "two-hosts", "obs-fold",
+        "cl-list"])
 def test_smuggling_shapes_answered_once_then_closed(gateway, raw, message):
     assert_envelope(one_response(gateway.port, raw), 400, "BAD_REQUEST", message)
 
