@@ -102,14 +102,16 @@ static void set_ip(gw_request_t *r, uint8_t family, const uint8_t addr[16])
     inet_ntop(family, addr, r->ip, sizeof(r->ip));
 }
 
-/* Walk X-Forwarded-For from the right: each hop was appended by the proxy
- * before it, so the first address that is not a trusted proxy is the client.
- * Returns false if the header holds nothing usable. */
-static bool from_forwarded_for(gw_request_t *r, const h2o_iovec_t *xff)
+/* One X-Forwarded-For line from the right: each hop was appended by the
+ * proxy before it, so the first address that is not a trusted proxy is the
+ * client. Returns 1 when it set the client, 0 when every address of the line
+ * was trusted (`last` holds the leftmost), -1 on garbage (trust nothing left
+ * of it). */
+static int walk_forwarded_line(gw_request_t *r, const h2o_iovec_t *xff, uint8_t *last_fam, uint8_t last[16])
 {
     const gw_cidr_list_t *trusted = &r->w->cfg->trusted_proxies;
     size_t end = xff->len;
-    uint8_t fam = 0, addr[16], last_fam = 0, last[16];
+    uint8_t fam = 0, addr[16];
     while (end > 0) {
         size_t start = end;
         while (start > 0 && xff->base[start - 1] != ',')
@@ -120,20 +122,38 @@ static bool from_forwarded_for(gw_request_t *r, const h2o_iovec_t *xff)
         while (b > a && (xff->base[b - 1] == ' ' || xff->base[b - 1] == '\t'))
             b--;
         if (gw_ip_parse(xff->base + a, b - a, &fam, addr) != 0)
-            break; /* garbage: trust nothing left of it */
+            return -1;
         memcpy(last, addr, 16);
-        last_fam = fam;
+        *last_fam = fam;
         if (!gw_cidr_list_match_ip(trusted, fam, addr)) {
             set_ip(r, fam, addr);
-            return true;
+            return 1;
         }
         end = start > 0 ? start - 1 : 0;
     }
-    if (last_fam != 0) { /* every hop was a trusted proxy: the leftmost is the origin */
-        set_ip(r, last_fam, last);
-        return true;
+    return 0;
+}
+
+/* Repeated X-Forwarded-For lines are one list, joined in order (RFC 9110
+ * §5.3): walk them from the last line back, exactly as one comma-separated
+ * line. Reading only the first line would let a client put a trusted
+ * address there and hide its own in a second line. */
+static void from_forwarded_for(gw_request_t *r)
+{
+    const h2o_headers_t *hs = &r->req->headers;
+    uint8_t last_fam = 0, last[16];
+    for (size_t i = hs->size; i-- > 0;) {
+        const h2o_header_t *h = &hs->entries[i];
+        if (!h2o_memis(h->name->base, h->name->len, H2O_STRLIT("x-forwarded-for")))
+            continue;
+        int res = walk_forwarded_line(r, &h->value, &last_fam, last);
+        if (res > 0)
+            return;
+        if (res < 0)
+            break;
     }
-    return false;
+    if (last_fam != 0) /* every hop was a trusted proxy: the leftmost is the origin */
+        set_ip(r, last_fam, last);
 }
 
 void gw_ident_client_ip(gw_request_t *r)
@@ -156,7 +176,5 @@ void gw_ident_client_ip(gw_request_t *r)
     set_ip(r, fam, addr);
     if (r->w->cfg->trusted_proxies.n == 0 || !gw_cidr_list_match_ip(&r->w->cfg->trusted_proxies, fam, addr))
         return;
-    const h2o_iovec_t *xff = gw_request_header(r, H2O_STRLIT("x-forwarded-for"));
-    if (xff != NULL)
-        from_forwarded_for(r, xff);
+    from_forwarded_for(r);
 }

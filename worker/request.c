@@ -14,6 +14,7 @@
 #include "worker/cache.h"
 #include "worker/cors.h"
 #include "worker/drain.h"
+#include "worker/h1guard.h"
 #include "worker/hangup.h"
 #include "worker/ident.h"
 #include "worker/limit.h"
@@ -49,21 +50,24 @@ double gw_request_remaining_s(const gw_request_t *r)
     return ((double)r->deadline_us - (double)gw_now_us()) / 1e6;
 }
 
+#define ACCESS_PATH_MAX 1024
+
 static void access_log(gw_request_t *r, uint64_t micros)
 {
     if (!gw_log_enabled(GW_LOG_INFO))
         return;
     h2o_req_t *req = r->req;
     size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    size_t query_len = req->query_at != SIZE_MAX ? req->path.len - req->query_at - 1 : 0;
     const h2o_iovec_t *ua = gw_request_header(r, H2O_STRLIT("user-agent"));
     gw_log_line_t l;
     gw_log_begin(&l, GW_LOG_INFO, "access");
     gw_log_strn(&l, "method", req->method.base, req->method.len);
-    gw_log_strn(&l, "path", req->path.base, path_len);
-    if (req->query_at != SIZE_MAX)
-        gw_log_strn(&l, "query", req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
-    else
-        gw_log_str(&l, "query", "");
+    /* Capped so that an over-long target (an HTTP/2 414) still logs a line
+     * with every field. */
+    gw_log_strn(&l, "path", req->path.base, path_len < ACCESS_PATH_MAX ? path_len : ACCESS_PATH_MAX);
+    gw_log_strn(&l, "query", query_len ? req->path.base + req->query_at + 1 : "",
+                query_len < ACCESS_PATH_MAX ? query_len : ACCESS_PATH_MAX);
     gw_log_int(&l, "status", r->status);
     gw_log_double(&l, "latency_ms", (double)micros / 1000.0);
     gw_log_str(&l, "ip", r->ip);
@@ -173,6 +177,12 @@ int gw_request_on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
     gw_request_t *r = gw_request_new(req);
+    if (gw_h1guard_refused(r)) /* HTTP/1 head refused by worker/h1guard.c */
+        return 0;
+    if (req->path.len > (size_t)r->w->cfg->max_uri_size) { /* HTTP/2 (HTTP/1 is refused above) */
+        gw_respond_error(r, 414, NULL, "request URI too long");
+        return 0;
+    }
     const h2o_iovec_t *path = &req->path_normalized;
     gw_match_result_t mr = gw_router_match(r->method, path->base, path->len, &r->match);
     r->endpoint = r->match.endpoint;
@@ -189,10 +199,6 @@ int gw_request_on_req(h2o_handler_t *self, h2o_req_t *req)
     gw_pipeline_resume(r);
     return 0;
 }
-
-/* Request headers larger than this (names + values) are refused with 431,
- * as nginx refuses past its large_client_header_buffers. */
-#define GW_MAX_HEADER_BYTES (64 * 1024)
 
 /* Route-level admission: everything decidable from the route and headers. */
 static gw_stage_result_t stage_admit(gw_request_t *r)
@@ -216,8 +222,15 @@ static gw_stage_result_t stage_admit(gw_request_t *r)
     size_t header_bytes = 0;
     for (size_t i = 0; i < req->headers.size; i++)
         header_bytes += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
-    if (header_bytes > GW_MAX_HEADER_BYTES) { /* h2o itself accepts up to ~400 KiB */
+    if (header_bytes > GW_MAX_HEADER_BYTES) { /* HTTP/2; HTTP/1 heads are checked by h1guard */
         gw_respond_error(r, 431, NULL, "request header fields too large");
+        return GW_DONE;
+    }
+    /* Authorization is a singleton field (RFC 9110 §11.6.2): with two, a
+     * proxy in front may have checked another one than we would. */
+    ssize_t auth = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (auth >= 0 && h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, auth) >= 0) {
+        gw_respond_error(r, 400, NULL, "duplicate Authorization header");
         return GW_DONE;
     }
     if (req->entity.base != NULL && req->entity.len > (size_t)r->w->cfg->max_request_size) {

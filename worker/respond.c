@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "worker/buf.h"
 #include "worker/cors.h"
@@ -30,6 +31,8 @@ const char *gw_error_code_for_status(int status)
         return "CONFLICT";
     case 413:
         return "PAYLOAD_TOO_LARGE";
+    case 414:
+        return "URI_TOO_LONG";
     case 429:
         return "RATE_LIMIT_EXCEEDED";
     case 431:
@@ -78,11 +81,35 @@ static void add_long_header(gw_request_t *r, const char *name, long v)
     h2o_add_header_by_str(&r->req->pool, &r->req->res.headers, name, strlen(name), 0, NULL, s, (size_t)n);
 }
 
+/* RFC 6750 §3 (and RFC 9110 §15.5.2: every 401 names a scheme). A request
+ * that presented a bearer token was refused for that token; one with another
+ * kind of Authorization is a malformed attempt; one without any gets the bare
+ * challenge. Backend 401s (a failed login) are answered the same way. */
+static void add_www_authenticate(gw_request_t *r)
+{
+    static const char bare[] = "Bearer realm=\"api-gateway\"";
+    static const char invalid_token[] = "Bearer realm=\"api-gateway\", error=\"invalid_token\"";
+    static const char invalid_request[] = "Bearer realm=\"api-gateway\", error=\"invalid_request\"";
+    const h2o_iovec_t *h = gw_request_header(r, H2O_STRLIT("authorization"));
+    const char *v = bare;
+    size_t len = sizeof(bare) - 1;
+    if (h != NULL && h->len > 7 && strncasecmp(h->base, "bearer ", 7) == 0) {
+        v = invalid_token;
+        len = sizeof(invalid_token) - 1;
+    } else if (h != NULL) {
+        v = invalid_request;
+        len = sizeof(invalid_request) - 1;
+    }
+    h2o_add_header(&r->req->pool, &r->req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL, v, len);
+}
+
 static void add_common_headers(gw_request_t *r, int status)
 {
     h2o_req_t *req = r->req;
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-correlation-id"), 0, NULL,
                           r->correlation_id.base, r->correlation_id.len);
+    if (status == 401)
+        add_www_authenticate(r);
     if (r->rl_limit > 0 && ((status >= 200 && status < 300) || status == 429)) {
         add_long_header(r, "x-ratelimit-limit", r->rl_limit);
         add_long_header(r, "x-ratelimit-remaining", r->rl_remaining);
@@ -125,6 +152,8 @@ const char *gw_http_reason(int status)
         return "Conflict";
     case 413:
         return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
     case 415:
         return "Unsupported Media Type";
     case 429:

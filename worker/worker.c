@@ -20,6 +20,7 @@
 #include "worker/drain.h"
 #include "worker/errfilter.h"
 #include "worker/features.h"
+#include "worker/h1guard.h"
 #include "worker/log.h"
 #include "worker/request.h"
 #include "worker/tls.h"
@@ -74,6 +75,7 @@ static void setup_h2o(gw_worker_t *w)
     h2o_compress_args_t gzip = {.min_size = 1024, .gzip = {.quality = 1}, .brotli = {.quality = -1}};
     h2o_compress_register(path, &gzip);
     gw_errfilter_register(&host->fallback_path);
+    gw_h1guard_init(); /* HTTP/1 heads: framing, limits, parse errors (worker/h1guard.c) */
 
     h2o_context_init(&w->ctx, h2o_evloop_create(), &w->h2o_config);
     w->accept_ctx.ctx = &w->ctx;

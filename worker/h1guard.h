@@ -1,0 +1,28 @@
+/*
+ * The HTTP/1 request-head guard (worker/h1guard.c): RFC 9112 framing rules,
+ * head size limits, and h2o's own parse errors turned into requests that our
+ * handler refuses in the SPEC's envelope. Initialised by worker/worker.c;
+ * gw_request_on_req (worker/request.c) asks gw_h1guard_refused() first.
+ */
+#ifndef GW_H1GUARD_H
+#define GW_H1GUARD_H
+
+#include <stdbool.h>
+
+#include "worker/request.h"
+
+/* Request-header bytes (HTTP/1: the raw header lines; HTTP/2: names +
+ * values + 4 per field) past which we answer 431, as nginx refuses past its
+ * large_client_header_buffers. */
+#define GW_MAX_HEADER_BYTES (64 * 1024)
+
+/* Check once per worker that libh2o's parser calls reach this guard; logs an
+ * error (the checks are then inactive) if the binary was linked so that
+ * they do not. */
+void gw_h1guard_init(void);
+
+/* If the guard refused this request's head, answer it (400/414/431/501 in
+ * the envelope; h2o closes the connection after it) and return true. */
+bool gw_h1guard_refused(gw_request_t *r);
+
+#endif
