@@ -126,7 +126,14 @@ def test_hup_during_a_reload_is_queued_not_dropped(gateway_factory):
                 return None
             raise
 
+    def master_holds_fifo():
+        fds = "/proc/%d/fd" % g.proc.pid
+        return any(os.path.realpath(os.path.join(fds, f)) == os.path.realpath(g.conf_path)
+                   for f in os.listdir(fds))
+
     def feed(conf):
+        # The first reload's reader must be gone, or this write could reach it.
+        wait_for(lambda: not master_holds_fifo(), what="the first read finished")
         fd = wait_for(master_reading, what="the master reading its config file")
         os.write(fd, "".join("%s=%s\n" % kv for kv in conf.items()).encode())
         os.close(fd)
