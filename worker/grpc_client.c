@@ -125,6 +125,7 @@ static void complete(gw_grpc_call_t *call)
     call->result.status = call->status;
     call->result.local_limit = local_limit(call, details);
     call->result.details = details;
+    call->result.reason = gw_reason_from_grpc(call->status, details);
     call->result.reply = GRPC_SLICE_START_PTR(reply);
     call->result.reply_len = GRPC_SLICE_LENGTH(reply);
     call->result.latency_us = gw_now_us() - call->start_us;
@@ -414,22 +415,12 @@ int gw_grpc_error_response(const gw_worker_t *w, gw_service_t service, const gw_
         snprintf(message, len, "request body too large");
         return 413;
     }
-    if (res->status == GRPC_STATUS_UNAVAILABLE) {
-        if (strstr(d, "DNS resolution failed") != NULL || strstr(d, "Domain name not found") != NULL ||
-            strstr(d, "name resolution") != NULL) {
-            char host[256];
-            target_host(gw_grpc_target(w, service), host, sizeof(host));
-            snprintf(message, len, "dial tcp: lookup %s: no such host", host);
-            *transport = true;
-            return 502;
-        }
-        if (strstr(d, "Connection refused") != NULL ||
-            strstr(d, "failed to connect to all addresses") != NULL || strstr(d, "Socket closed") != NULL ||
-            strstr(d, "Connection reset") != NULL) {
-            snprintf(message, len, "connection refused");
-            *transport = true;
-            return 502;
-        }
+    if (res->reason != GW_REASON_NONE) {
+        char host[256];
+        target_host(gw_grpc_target(w, service), host, sizeof(host));
+        gw_reason_message(res->reason, host, strlen(host), message, len);
+        *transport = true;
+        return 502;
     }
     if (res->status == GRPC_STATUS_DEADLINE_EXCEEDED) {
         snprintf(message, len, "context deadline exceeded");
