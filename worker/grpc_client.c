@@ -206,7 +206,16 @@ int gw_grpc_client_init(gw_worker_t *w, char *err, size_t errlen)
     c->max_send = send > INT_MAX ? INT_MAX : send;
     c->max_recv = w->cfg->max_response_size > INT_MAX ? INT_MAX : w->cfg->max_response_size;
     /* Reconnect quickly after a backend restart (gRPC's default backoff
-     * grows to two minutes, during which every call would fail fast). */
+     * grows to two minutes, during which every call would fail fast).
+     * gRPC core 1.51 takes GRPC_ARG_MIN_RECONNECT_BACKOFF_MS as the
+     * connect timeout of an attempt (TCP + TLS + the server's SETTINGS;
+     * measured: 100 gives up after 0.1 s, 2000 after 2.0 s), not as a
+     * backoff. It is half of REQUEST_TIMEOUT, 100 ms to 5 s (Envoy's
+     * default): a slow TLS handshake is not cut off, and a backend that
+     * never completes one fails as "connect timeout" before the request's
+     * own deadline turns it into a 504. */
+    long connect_ms = (long)(w->cfg->request_timeout * 500);
+    connect_ms = connect_ms < 100 ? 100 : connect_ms > 5000 ? 5000 : connect_ms;
     grpc_arg args[] = {
         {.type = GRPC_ARG_INTEGER,
          .key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH,
@@ -215,7 +224,9 @@ int gw_grpc_client_init(gw_worker_t *w, char *err, size_t errlen)
          .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
          .value.integer = (int)c->max_recv},
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, .value.integer = 100},
-        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, .value.integer = 100},
+        {.type = GRPC_ARG_INTEGER,
+         .key = GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+         .value.integer = (int)connect_ms},
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, .value.integer = 1000},
         {.type = GRPC_ARG_INTEGER,
          .key = GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
