@@ -227,7 +227,7 @@ static void notif_start(gw_worker_t *w)
     gw_buf_free(&b);
 }
 
-static void probe_notification(gw_worker_t *w)
+static void probe_notification(void)
 {
     if (!notif.ready || notif.busy)
         return;
@@ -235,7 +235,6 @@ static void probe_notification(gw_worker_t *w)
         write_result(GW_SVC_NOTIFICATION, GW_HEALTH_FAILING, "invalid NOTIFICATION_HEALTH_PATH", 0);
         return;
     }
-    (void)w;
     notif.busy = true;
     notif.start_us = gw_now_us();
     h2o_http1client_connect_with_pool(&notif.client, NULL, &notif.c.ctx, &notif.c.pool, notif_on_connect);
@@ -260,7 +259,7 @@ static void on_tick(h2o_timeout_entry_t *entry)
     gw_worker_t *w = gw_worker_self();
     if (!w->draining && gw_health_lease_acquire(w->shm, w->slot, gw_now_ms(), LEASE_TTL_MS)) {
         probe_all(w);
-        probe_notification(w);
+        probe_notification();
         probe_redis(w);
     }
     h2o_timeout_link(w->ctx.loop, &probe_timeout, &probe_entry);
@@ -274,7 +273,7 @@ void gw_health_probe_start(gw_worker_t *w)
     /* First round right away, so /health is meaningful within a second. */
     if (gw_health_lease_acquire(w->shm, w->slot, gw_now_ms(), LEASE_TTL_MS)) {
         probe_all(w);
-        probe_notification(w);
+        probe_notification();
     }
     h2o_timeout_link(w->ctx.loop, &probe_timeout, &probe_entry);
 }

@@ -113,7 +113,7 @@ static void log_failure(gw_request_t *r, const char *error, gw_backend_reason_t 
         gw_log_str(&l, "details", error);
         gw_log_int(&l, "max_response_size", w->cfg->max_response_size);
     } else {
-        const h2o_url_t *url = &((gw_http_upstream_t *)w->http)->c.url;
+        const h2o_url_t *url = &w->http->c.url;
         char target[300]; /* host:port only: never any userinfo of the URL */
         snprintf(target, sizeof(target), "%.*s:%u", (int)url->host.len, url->host.base,
                  (unsigned)h2o_url_get_port(url));
