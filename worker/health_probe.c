@@ -6,7 +6,7 @@
  * takes the lease over when it expires.
  *
  * The notification service (HTTP, not gRPC) is probed by the same worker
- * with GET NOTIFICATION_HEALTH_PATH on its own one-socket pool: 2xx is
+ * with GET NOTIFICATION_HEALTH_PATH, one fresh connection per round: 2xx is
  * healthy, any other status or a transport failure is "unhealthy: <reason>"
  * with the proxy's transport wording (worker/upstream_reason.h). The
  * master's view counts it as degrading /health, not failing it.
@@ -222,7 +222,9 @@ static void notif_start(gw_worker_t *w)
     gw_buf_init(&b, 256);
     gw_buf_printf(&b, "GET %s HTTP/1.1\r\nHost: ", path);
     gw_buf_add(&b, notif.c.url.authority.base, notif.c.url.authority.len);
-    gw_buf_puts(&b, "\r\nUser-Agent: api-gateway-health-probe\r\n\r\n");
+    /* A fresh connection each round: the probe tests connecting too, and
+     * never reports a pooled socket the service closed meanwhile. */
+    gw_buf_puts(&b, "\r\nUser-Agent: api-gateway-health-probe\r\nConnection: close\r\n\r\n");
     notif.head = h2o_strdup(NULL, b.data, b.len);
     gw_buf_free(&b);
 }
