@@ -47,6 +47,7 @@ static const key_def_t keys[] = {
     {"GRPC_TLS_CA_FILE", T_STR, F(grpc_tls_ca_file), "", NOLIM, false},
     {"NOTIFICATION_SERVICE_URL", T_STR, F(notification_service_url), "http://notification-service:8084",
      NOLIM, false},
+    {"NOTIFICATION_HEALTH_PATH", T_STR, F(notification_health_path), "/health", NOLIM, false},
     {"JWT_SECRET", T_STR, F(jwt_secret), "", NOLIM, true},
     {"JWT_SECRET_PREVIOUS", T_STR, F(jwt_secret_previous), "", NOLIM, true},
     {"JWT_ALGORITHM", T_STR, F(jwt_algorithm), "HS256", NOLIM, false},

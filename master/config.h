@@ -34,6 +34,7 @@ typedef struct gw_config {
     bool grpc_tls;
     char *grpc_tls_ca_file;
     char *notification_service_url; /* http://host:port */
+    char *notification_health_path; /* GET by the health probe; 2xx = healthy */
 
     char *jwt_secret;
     char *jwt_secret_previous;

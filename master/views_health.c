@@ -1,8 +1,11 @@
 /*
  * The /health view: overall status plus one check per gRPC backend (and
  * Redis when configured), from the results the probing worker writes into
- * the segment (shm/health.h). A backend failing its check makes the gateway
- * "unhealthy" (503); Redis down only makes it "degraded" (200).
+ * the segment (shm/health.h). A gRPC backend failing its check makes the
+ * gateway "unhealthy" (503). The notification service (HTTP GET on
+ * NOTIFICATION_HEALTH_PATH) and Redis only make it "degraded" (200): the
+ * gateway still serves everything else, and a 503 would take every instance
+ * out of its load balancer for a side service all of them share.
  */
 #include <stdio.h>
 
@@ -36,13 +39,14 @@ int gw_views_render_health(gw_master_t *m, gw_buf_t *b)
     gw_buf_t c;
     gw_buf_init_fixed(&c, checks, sizeof(checks));
     for (unsigned s = 0; s < GW_SVC_COUNT; s++) {
-        if (s == GW_SVC_NOTIFICATION)
-            continue; /* an HTTP side service: proxied, not health-gated */
         gw_health_result_t r;
         if (!gw_health_read(&m->shm, s, &r))
             r.status = GW_HEALTH_UNKNOWN;
         const char *text = describe(&r, now, reason, sizeof(reason));
-        unhealthy |= text[0] != 'h';
+        if (s == GW_SVC_NOTIFICATION)
+            degraded |= text[0] != 'h'; /* an HTTP side service: degrades only */
+        else
+            unhealthy |= text[0] != 'h';
         gw_buf_printf(&c, "%s\"%s\":", c.len ? "," : "", gw_service_names[s]);
         gw_buf_json_cstr(&c, text);
     }

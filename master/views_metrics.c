@@ -96,14 +96,19 @@ static void render_durations(gw_buf_t *b, const gw_metrics_slot_t *sum)
 static void render_backends(gw_buf_t *b, const gw_metrics_slot_t *sum)
 {
     family(b, "api_gateway_backend_requests_total", "counter",
-           "Backend calls by service and result (gRPC status name, HTTP_2XX/4XX/5XX for the HTTP proxy, "
-           "REQUEST_TOO_LARGE/RESPONSE_TOO_LARGE for the gateway's own size limits).");
+           "Backend calls by service, result (gRPC status name, HTTP_2XX/4XX/5XX for the HTTP proxy, "
+           "TRANSPORT_ERROR when the proxy got no response, REQUEST_TOO_LARGE/RESPONSE_TOO_LARGE for the "
+           "gateway's own size limits) and transport failure reason (none when the call completed).");
     for (unsigned s = 0; s < GW_SVC_COUNT; s++)
         for (unsigned c = 0; c < GW_MET_NCODES; c++)
-            if (sum->backend_requests[s][c] != 0)
-                gw_buf_printf(b, "api_gateway_backend_requests_total{service=\"%s\",code=\"%s\"} %llu\n",
-                              gw_service_names[s], gw_met_code_names[c],
-                              (unsigned long long)sum->backend_requests[s][c]);
+            for (unsigned k = 0; k < GW_MET_NREASONS; k++)
+                if (sum->backend_requests[s][c][k] != 0)
+                    gw_buf_printf(
+                        b,
+                        "api_gateway_backend_requests_total{service=\"%s\",code=\"%s\",reason=\"%s\"} "
+                        "%llu\n",
+                        gw_service_names[s], gw_met_code_names[c], gw_met_reason_names[k],
+                        (unsigned long long)sum->backend_requests[s][c][k]);
     family(b, "api_gateway_backend_duration_seconds", "histogram", "Backend call latency by service.");
     for (unsigned s = 0; s < GW_SVC_COUNT; s++) {
         if (total(sum->backend_bucket[s], GW_MET_NBUCKETS + 1) == 0)

@@ -24,6 +24,7 @@ const char *const gw_met_code_names[GW_MET_NCODES] = {
     "ABORTED",   "OUT_OF_RANGE",    "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
     "DATA_LOSS", "UNAUTHENTICATED", "HTTP_2XX",          "HTTP_4XX",           "HTTP_5XX",
     "REQUEST_TOO_LARGE", "RESPONSE_TOO_LARGE", /* the gateway's own size limits */
+    "TRANSPORT_ERROR",                         /* the HTTP proxy got no response */
 };
 /* clang-format on */
 
@@ -98,11 +99,21 @@ void gw_met_observe_request(gw_metrics_slot_t *slot, unsigned endpoint, gw_metho
     gw_met_add(&slot->duration_sum_us[endpoint][method], micros);
 }
 
+const char *const gw_met_reason_names[GW_MET_NREASONS] = {
+    "none", "refused", "dns", "connect_timeout", "tls_handshake", "reset", "protocol", "other",
+};
+
 void gw_met_observe_backend(gw_metrics_slot_t *slot, unsigned service, unsigned code, uint64_t micros)
 {
-    if (service >= GW_MET_MAX_SERVICES || code >= GW_MET_NCODES)
+    gw_met_observe_backend_reason(slot, service, code, GW_REASON_NONE, micros);
+}
+
+void gw_met_observe_backend_reason(gw_metrics_slot_t *slot, unsigned service, unsigned code,
+                                   gw_backend_reason_t reason, uint64_t micros)
+{
+    if (service >= GW_MET_MAX_SERVICES || code >= GW_MET_NCODES || (unsigned)reason >= GW_MET_NREASONS)
         return;
-    gw_met_add(&slot->backend_requests[service][code], 1);
+    gw_met_add(&slot->backend_requests[service][code][reason], 1);
     gw_met_add(&slot->backend_bucket[service][gw_met_bucket_index(micros)], 1);
     gw_met_add(&slot->backend_sum_us[service], micros);
 }

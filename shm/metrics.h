@@ -23,7 +23,7 @@
 #define GW_MET_NSTATUS       32
 #define GW_MET_NBUCKETS      11 /* .005 … 10 s; index GW_MET_NBUCKETS is +Inf */
 #define GW_MET_MAX_SERVICES  8
-#define GW_MET_NCODES        22 /* gRPC codes 0..16, HTTP 2xx/4xx/5xx, local size refusals */
+#define GW_MET_NCODES        23 /* gRPC codes 0..16, HTTP 2xx/4xx/5xx, local size refusals, transport */
 
 typedef enum {
     GW_METHOD_GET = 0,
@@ -44,6 +44,26 @@ typedef enum {
  * HTTP proxy): not the backend's answer, so not its RESOURCE_EXHAUSTED. */
 #define GW_CODE_REQUEST_TOO_LARGE  20
 #define GW_CODE_RESPONSE_TOO_LARGE 21
+/* The HTTP proxy never got a response (connect, DNS, reset...): not a 5xx
+ * from the backend. The `reason` label says which transport step failed. */
+#define GW_CODE_TRANSPORT_ERROR 22
+
+/* Backend requests: why a call failed below the protocol (the `reason`
+ * label of api_gateway_backend_requests_total). NONE = the call completed
+ * with a status from the backend (any code); the others are transport
+ * failures, classified from gRPC core's status details or h2o's client
+ * errors (worker/upstream_reason.c). */
+typedef enum {
+    GW_REASON_NONE = 0,
+    GW_REASON_REFUSED,         /* nothing listens: ECONNREFUSED */
+    GW_REASON_DNS,             /* the host name does not resolve */
+    GW_REASON_CONNECT_TIMEOUT, /* no TCP connection / no HTTP/2 SETTINGS in time */
+    GW_REASON_TLS_HANDSHAKE,   /* TLS handshake failed (GRPC_TLS mismatch, certificate) */
+    GW_REASON_RESET,           /* the backend reset or closed the connection */
+    GW_REASON_PROTOCOL,        /* the peer does not speak the expected protocol */
+    GW_REASON_OTHER,           /* a transport failure we do not recognise */
+    GW_MET_NREASONS
+} gw_backend_reason_t;
 
 /* Miscellaneous counters and gauges; later features append here (the layout
  * version in segment.h changes when this enum does). */
@@ -75,7 +95,7 @@ typedef struct {
     uint64_t requests[GW_MET_MAX_ENDPOINTS][GW_MET_NMETHODS][GW_MET_NSTATUS];
     uint64_t duration_bucket[GW_MET_MAX_ENDPOINTS][GW_MET_NMETHODS][GW_MET_NBUCKETS + 1]; /* not cumulative */
     uint64_t duration_sum_us[GW_MET_MAX_ENDPOINTS][GW_MET_NMETHODS];
-    uint64_t backend_requests[GW_MET_MAX_SERVICES][GW_MET_NCODES];
+    uint64_t backend_requests[GW_MET_MAX_SERVICES][GW_MET_NCODES][GW_MET_NREASONS];
     uint64_t backend_bucket[GW_MET_MAX_SERVICES][GW_MET_NBUCKETS + 1];
     uint64_t backend_sum_us[GW_MET_MAX_SERVICES];
     uint64_t counters[GW_CTR_MAX];
@@ -87,6 +107,7 @@ extern const int gw_met_status_codes[GW_MET_NSTATUS];
 extern const char *const gw_met_method_names[GW_MET_NMETHODS];
 extern const double gw_met_bucket_bounds[GW_MET_NBUCKETS];
 extern const char *const gw_met_code_names[GW_MET_NCODES];
+extern const char *const gw_met_reason_names[GW_MET_NREASONS];
 
 /* Index of an HTTP status in gw_met_status_codes (unlisted codes → their class). */
 unsigned gw_met_status_index(int status);
@@ -106,7 +127,10 @@ static inline void gw_met_gauge_add(int64_t *word, int64_t n)
 
 void gw_met_observe_request(gw_metrics_slot_t *slot, unsigned endpoint, gw_method_t method, int status,
                             uint64_t micros);
+/* A backend call that completed (reason "none"), or failed for `reason`. */
 void gw_met_observe_backend(gw_metrics_slot_t *slot, unsigned service, unsigned code, uint64_t micros);
+void gw_met_observe_backend_reason(gw_metrics_slot_t *slot, unsigned service, unsigned code,
+                                   gw_backend_reason_t reason, uint64_t micros);
 
 static inline void gw_met_count(gw_metrics_slot_t *slot, gw_counter_t c)
 {

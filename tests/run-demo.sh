@@ -81,7 +81,8 @@ API_GATEWAY_PORT="$port" \
 gw_pid=$!
 pids+=("$gw_pid")
 
-# Wait until the first health probes (backends and Redis) have answered;
+# Wait until the first health probes (backends, the notification service and
+# Redis) have answered;
 # never print the examples over a gateway or backend that is not there.
 healthy=""
 for _ in $(seq 200); do

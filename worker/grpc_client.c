@@ -125,6 +125,7 @@ static void complete(gw_grpc_call_t *call)
     call->result.status = call->status;
     call->result.local_limit = local_limit(call, details);
     call->result.details = details;
+    call->result.reason = gw_reason_from_grpc(call->status, details);
     call->result.reply = GRPC_SLICE_START_PTR(reply);
     call->result.reply_len = GRPC_SLICE_LENGTH(reply);
     call->result.latency_us = gw_now_us() - call->start_us;
@@ -205,7 +206,16 @@ int gw_grpc_client_init(gw_worker_t *w, char *err, size_t errlen)
     c->max_send = send > INT_MAX ? INT_MAX : send;
     c->max_recv = w->cfg->max_response_size > INT_MAX ? INT_MAX : w->cfg->max_response_size;
     /* Reconnect quickly after a backend restart (gRPC's default backoff
-     * grows to two minutes, during which every call would fail fast). */
+     * grows to two minutes, during which every call would fail fast).
+     * gRPC core 1.51 takes GRPC_ARG_MIN_RECONNECT_BACKOFF_MS as the
+     * connect timeout of an attempt (TCP + TLS + the server's SETTINGS;
+     * measured: 100 gives up after 0.1 s, 2000 after 2.0 s), not as a
+     * backoff. It is half of REQUEST_TIMEOUT, 100 ms to 5 s (Envoy's
+     * default): a slow TLS handshake is not cut off, and a backend that
+     * never completes one fails as "connect timeout" before the request's
+     * own deadline turns it into a 504. */
+    long connect_ms = (long)(w->cfg->request_timeout * 500);
+    connect_ms = connect_ms < 100 ? 100 : connect_ms > 5000 ? 5000 : connect_ms;
     grpc_arg args[] = {
         {.type = GRPC_ARG_INTEGER,
          .key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH,
@@ -214,9 +224,12 @@ int gw_grpc_client_init(gw_worker_t *w, char *err, size_t errlen)
          .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
          .value.integer = (int)c->max_recv},
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, .value.integer = 100},
-        /* Despite its name this is the minimum connect timeout: 100 ms failed a new
-         * worker's first calls with 502 when a loaded backend was slow to handshake. */
-        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, .value.integer = 5000},
+        /* Despite its name this is the minimum connect timeout (see connect_ms):
+         * 100 ms failed a new worker's first calls with 502 when a loaded backend
+         * was slow to handshake. */
+        {.type = GRPC_ARG_INTEGER,
+         .key = GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+         .value.integer = (int)connect_ms},
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, .value.integer = 1000},
         {.type = GRPC_ARG_INTEGER,
          .key = GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
@@ -416,22 +429,12 @@ int gw_grpc_error_response(const gw_worker_t *w, gw_service_t service, const gw_
         snprintf(message, len, "request body too large");
         return 413;
     }
-    if (res->status == GRPC_STATUS_UNAVAILABLE) {
-        if (strstr(d, "DNS resolution failed") != NULL || strstr(d, "Domain name not found") != NULL ||
-            strstr(d, "name resolution") != NULL) {
-            char host[256];
-            target_host(gw_grpc_target(w, service), host, sizeof(host));
-            snprintf(message, len, "dial tcp: lookup %s: no such host", host);
-            *transport = true;
-            return 502;
-        }
-        if (strstr(d, "Connection refused") != NULL ||
-            strstr(d, "failed to connect to all addresses") != NULL || strstr(d, "Socket closed") != NULL ||
-            strstr(d, "Connection reset") != NULL) {
-            snprintf(message, len, "connection refused");
-            *transport = true;
-            return 502;
-        }
+    if (res->reason != GW_REASON_NONE) {
+        char host[256];
+        target_host(gw_grpc_target(w, service), host, sizeof(host));
+        gw_reason_message(res->reason, host, strlen(host), message, len);
+        *transport = true;
+        return 502;
     }
     if (res->status == GRPC_STATUS_DEADLINE_EXCEEDED) {
         snprintf(message, len, "context deadline exceeded");

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "worker/route.h"
+#include "worker/upstream_reason.h"
 #include "worker/worker.h"
 
 #define GW_GRPC_MAX_MD 8
@@ -44,6 +45,7 @@ typedef struct {
     grpc_status_code status;
     gw_grpc_limit_t local_limit; /* RESOURCE_EXHAUSTED raised by our client */
     const char *details;         /* NUL-terminated grpc-message (may be "") */
+    gw_backend_reason_t reason;  /* transport failure class; NONE if the backend answered */
     const uint8_t *reply;        /* the reply message, packed protobuf */
     size_t reply_len;
     uint64_t latency_us;
@@ -70,10 +72,12 @@ void gw_grpc_call_cancel(gw_grpc_call_t *call);
 const gw_grpc_result_t *gw_grpc_call_result(const gw_grpc_call_t *call);
 
 /* Classify a failed call the way the guide words it: fills `message` with
- * "connection refused", "dial tcp: lookup HOST: no such host", "context
- * deadline exceeded", "backend response too large" (502) / "request body
- * too large" (413) for our own size limits, or the backend's own
- * grpc-message, and returns the HTTP status to answer with. */
+ * a transport failure's message (gw_reason_message: "connection refused",
+ * "dial tcp: lookup HOST: no such host", "connect timeout", "TLS handshake
+ * failed", ... all 502, *transport set), "context deadline exceeded" (504),
+ * "backend response too large" (502) / "request body too large" (413) for
+ * our own size limits, or the backend's own grpc-message, and returns the
+ * HTTP status to answer with. */
 int gw_grpc_error_response(const gw_worker_t *w, gw_service_t service, const gw_grpc_result_t *res,
                            char *message, size_t len, bool *transport);
 

@@ -4,17 +4,26 @@
  * backend and writes the outcome into the segment, where the master's
  * /health view reads it. One worker probes at a time; if it dies, another
  * takes the lease over when it expires.
+ *
+ * The notification service (HTTP, not gRPC) is probed by the same worker
+ * with GET NOTIFICATION_HEALTH_PATH, one fresh connection per round: 2xx is
+ * healthy, any other status or a transport failure is "unhealthy: <reason>"
+ * with the proxy's transport wording (worker/upstream_reason.h). The
+ * master's view counts it as degrading /health, not failing it.
  */
 #include "worker/health_probe.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto/pb.h"
 #include "shm/health.h"
 #include "worker/grpc_client.h"
+#include "worker/httpc.h"
 #include "worker/log.h"
 #include "worker/redis.h"
+#include "worker/upstream_reason.h"
 
 #define PROBE_INTERVAL_MS 2000
 #define PROBE_TIMEOUT_MS  1500
@@ -107,12 +116,152 @@ static void probe_redis(gw_worker_t *w)
     write_result(GW_HEALTH_REDIS, GW_HEALTH_DEGRADED, why[0] ? why : "not connected", 0);
 }
 
+/* The notification probe: one request at a time, state owned by this file.
+ * `head` is malloc'd once at start and freed at stop. */
+static struct {
+    gw_httpc_t c;
+    bool ready, busy;
+    h2o_http1client_t *client;
+    h2o_iovec_t head;
+    int status;
+    uint64_t start_us;
+} notif;
+
+static void notif_report(gw_health_status_t status, const char *reason)
+{
+    notif.busy = false;
+    notif.client = NULL;
+    write_result(GW_SVC_NOTIFICATION, status, reason, gw_now_us() - notif.start_us);
+}
+
+static void notif_fail(const char *errstr, bool connected)
+{
+    char message[128];
+    if (gw_reason_http_is_deadline(errstr, connected))
+        snprintf(message, sizeof(message), "context deadline exceeded");
+    else
+        gw_reason_message(gw_reason_from_http(errstr, connected), notif.c.url.host.base, notif.c.url.host.len,
+                          message, sizeof(message));
+    notif_report(GW_HEALTH_FAILING, message);
+}
+
+static void notif_status(void)
+{
+    if (notif.status >= 200 && notif.status <= 299) {
+        notif_report(GW_HEALTH_OK, "");
+    } else {
+        char reason[32];
+        snprintf(reason, sizeof(reason), "HTTP %d", notif.status);
+        notif_report(GW_HEALTH_FAILING, reason);
+    }
+}
+
+static int notif_on_body(h2o_http1client_t *client, const char *errstr)
+{
+    h2o_buffer_consume(&client->sock->input, client->sock->input->size); /* the body is not needed */
+    if (errstr == h2o_http1client_error_is_eos)
+        notif_status();
+    else if (errstr != NULL)
+        notif_fail(errstr, true);
+    return 0;
+}
+
+static h2o_http1client_body_cb notif_on_head(h2o_http1client_t *client, const char *errstr, int minor_version,
+                                             int status, h2o_iovec_t msg, h2o_header_t *headers,
+                                             size_t num_headers, int rlen)
+{
+    (void)client, (void)minor_version, (void)msg, (void)headers, (void)num_headers, (void)rlen;
+    if (errstr != NULL && errstr != h2o_http1client_error_is_eos) {
+        notif_fail(errstr, true);
+        return NULL;
+    }
+    notif.status = status;
+    if (errstr == h2o_http1client_error_is_eos) {
+        notif_status();
+        return NULL;
+    }
+    return notif_on_body;
+}
+
+static h2o_http1client_head_cb notif_on_connect(h2o_http1client_t *client, const char *errstr,
+                                                h2o_iovec_t **reqbufs, size_t *reqbufcnt, int *method_is_head)
+{
+    (void)client;
+    if (errstr != NULL) {
+        notif_fail(errstr, false);
+        return NULL;
+    }
+    *reqbufs = &notif.head;
+    *reqbufcnt = 1;
+    *method_is_head = 0;
+    return notif_on_head;
+}
+
+/* A request-target we can put on the request line as is. */
+static bool valid_path(const char *p)
+{
+    if (p[0] != '/')
+        return false;
+    for (; *p != '\0'; p++)
+        if (*p <= 0x20 || *p >= 0x7f)
+            return false;
+    return true;
+}
+
+static void notif_start(gw_worker_t *w)
+{
+    char err[256];
+    const char *path = w->cfg->notification_health_path;
+    if (gw_httpc_init(&notif.c, &w->ctx, "NOTIFICATION_SERVICE_URL", w->cfg->notification_service_url, 1,
+                      PROBE_TIMEOUT_MS, err, sizeof(err)) != 0)
+        return; /* the proxy's own init reports the bad URL */
+    notif.ready = true;
+    if (!valid_path(path))
+        return; /* reported as unhealthy on every round */
+    gw_buf_t b;
+    gw_buf_init(&b, 256);
+    gw_buf_printf(&b, "GET %s HTTP/1.1\r\nHost: ", path);
+    gw_buf_add(&b, notif.c.url.authority.base, notif.c.url.authority.len);
+    /* A fresh connection each round: the probe tests connecting too, and
+     * never reports a pooled socket the service closed meanwhile. */
+    gw_buf_puts(&b, "\r\nUser-Agent: api-gateway-health-probe\r\nConnection: close\r\n\r\n");
+    notif.head = h2o_strdup(NULL, b.data, b.len);
+    gw_buf_free(&b);
+}
+
+static void probe_notification(void)
+{
+    if (!notif.ready || notif.busy)
+        return;
+    if (notif.head.base == NULL) {
+        write_result(GW_SVC_NOTIFICATION, GW_HEALTH_FAILING, "invalid NOTIFICATION_HEALTH_PATH", 0);
+        return;
+    }
+    notif.busy = true;
+    notif.start_us = gw_now_us();
+    h2o_http1client_connect_with_pool(&notif.client, NULL, &notif.c.ctx, &notif.c.pool, notif_on_connect);
+}
+
+static void notif_stop(void)
+{
+    if (notif.client != NULL)
+        h2o_http1client_cancel(notif.client);
+    notif.client = NULL;
+    notif.busy = false;
+    if (notif.ready)
+        gw_httpc_dispose(&notif.c);
+    notif.ready = false;
+    free(notif.head.base);
+    notif.head = h2o_iovec_init(NULL, 0);
+}
+
 static void on_tick(h2o_timeout_entry_t *entry)
 {
     (void)entry;
     gw_worker_t *w = gw_worker_self();
     if (!w->draining && gw_health_lease_acquire(w->shm, w->slot, gw_now_ms(), LEASE_TTL_MS)) {
         probe_all(w);
+        probe_notification();
         probe_redis(w);
     }
     h2o_timeout_link(w->ctx.loop, &probe_timeout, &probe_entry);
@@ -122,9 +271,12 @@ void gw_health_probe_start(gw_worker_t *w)
 {
     h2o_timeout_init(w->ctx.loop, &probe_timeout, PROBE_INTERVAL_MS);
     probe_entry.cb = on_tick;
+    notif_start(w);
     /* First round right away, so /health is meaningful within a second. */
-    if (gw_health_lease_acquire(w->shm, w->slot, gw_now_ms(), LEASE_TTL_MS))
+    if (gw_health_lease_acquire(w->shm, w->slot, gw_now_ms(), LEASE_TTL_MS)) {
         probe_all(w);
+        probe_notification();
+    }
     h2o_timeout_link(w->ctx.loop, &probe_timeout, &probe_entry);
 }
 
@@ -133,4 +285,5 @@ void gw_health_probe_stop(gw_worker_t *w)
     if (h2o_timeout_is_linked(&probe_entry))
         h2o_timeout_unlink(&probe_entry);
     h2o_timeout_dispose(w->ctx.loop, &probe_timeout);
+    notif_stop();
 }

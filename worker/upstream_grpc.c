@@ -176,7 +176,8 @@ static void on_done(gw_grpc_call_t *call, void *data)
     grpc_op_t *op = data;
     const gw_grpc_result_t *res = gw_grpc_call_result(call);
     gw_worker_t *w = gw_worker_self();
-    gw_met_observe_backend(w->met, op->service, gw_grpc_result_code(res), res->latency_us);
+    gw_met_observe_backend_reason(w->met, op->service, gw_grpc_result_code(res), res->reason,
+                                  res->latency_us);
     gw_request_t *r = op->pending.req;
     bool transport = false;
     char message[512];
@@ -207,7 +208,10 @@ static void on_done(gw_grpc_call_t *call, void *data)
             gw_log_begin(&l, GW_LOG_WARN, "backend call failed");
             gw_log_str(&l, "service", gw_service_names[op->service]);
             gw_log_str(&l, "rpc", op->route->rpc);
+            gw_log_str(&l, "target", gw_grpc_target(w, op->service));
             gw_log_str(&l, "grpc_status", gw_met_code_names[res->status < 17 ? res->status : 2]);
+            gw_log_str(&l, "reason", gw_met_reason_names[res->reason]);
+            gw_log_str(&l, "message", message);
             gw_log_str(&l, "details", res->details);
             gw_log_strn(&l, "correlation_id", r->correlation_id.base, r->correlation_id.len);
             gw_log_end(&l);

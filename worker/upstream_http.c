@@ -19,12 +19,15 @@
 #include "worker/proxy_path.h"
 #include "worker/respond.h"
 #include "worker/upstream.h"
+#include "worker/upstream_reason.h"
 
 /* Every PROXY route in worker/route_table.c lives below this path. */
 #define PROXY_PREFIX "/api/v1/notifications"
 
 /* finish()'s error for a reply over MAX_RESPONSE_SIZE (compared by address). */
 static const char too_large[] = "backend response too large";
+/* finish()'s error when the request ran out of time (compared by address). */
+static const char deadline[] = "context deadline exceeded";
 
 typedef struct gw_http_upstream {
     gw_httpc_t c; /* NOTIFICATION_SERVICE_URL; lives as long as the worker */
@@ -86,14 +89,51 @@ static unsigned result_code(int status)
     return status >= 500 ? GW_CODE_HTTP_5XX : status >= 400 ? GW_CODE_HTTP_4XX : GW_CODE_HTTP_2XX;
 }
 
-/* Finish: count, answer (if the client is still there), free. */
-static void finish(http_op_t *op, int status, const char *error)
+/* The backend_requests_total code of an outcome: a transport failure is not
+ * a 5xx from the backend, and running out of time is the request's deadline. */
+static unsigned outcome_code(int status, const char *error, gw_backend_reason_t reason)
+{
+    if (error == too_large)
+        return GW_CODE_RESPONSE_TOO_LARGE;
+    if (error == deadline)
+        return GRPC_STATUS_DEADLINE_EXCEEDED;
+    if (error != NULL || reason != GW_REASON_NONE)
+        return GW_CODE_TRANSPORT_ERROR;
+    return result_code(status);
+}
+
+static void log_failure(gw_request_t *r, const char *error, gw_backend_reason_t reason, const char *raw)
+{
+    gw_worker_t *w = r->w;
+    bool local = error == too_large;
+    gw_log_line_t l;
+    gw_log_begin(&l, GW_LOG_WARN, local ? "backend message too large" : "backend call failed");
+    gw_log_str(&l, "service", gw_service_names[GW_SVC_NOTIFICATION]);
+    if (local) {
+        gw_log_str(&l, "details", error);
+        gw_log_int(&l, "max_response_size", w->cfg->max_response_size);
+    } else {
+        const h2o_url_t *url = &w->http->c.url;
+        char target[300]; /* host:port only: never any userinfo of the URL */
+        snprintf(target, sizeof(target), "%.*s:%u", (int)url->host.len, url->host.base,
+                 (unsigned)h2o_url_get_port(url));
+        gw_log_str(&l, "target", target);
+        gw_log_str(&l, "reason", gw_met_reason_names[reason]);
+        gw_log_str(&l, "message", error);
+        gw_log_str(&l, "details", raw != NULL ? raw : "");
+    }
+    gw_log_strn(&l, "correlation_id", r->correlation_id.base, r->correlation_id.len);
+    gw_log_end(&l);
+}
+
+/* Finish: count, answer (if the client is still there), free. `error` is
+ * the client's message when no response is relayed (`raw` h2o's text). */
+static void finish(http_op_t *op, int status, const char *error, gw_backend_reason_t reason, const char *raw)
 {
     gw_worker_t *w = gw_worker_self();
     bool local = error == too_large; /* our limit, not the backend's failure */
-    gw_met_observe_backend(w->met, GW_SVC_NOTIFICATION,
-                           local ? GW_CODE_RESPONSE_TOO_LARGE : result_code(error ? 502 : status),
-                           gw_now_us() - op->start_us);
+    gw_met_observe_backend_reason(w->met, GW_SVC_NOTIFICATION, outcome_code(status, error, reason), reason,
+                                  gw_now_us() - op->start_us);
     if (op->ticket_armed)
         gw_breaker_gate_record(w, GW_SVC_NOTIFICATION, &op->ticket,
                                !local && (error != NULL || status >= 500));
@@ -105,16 +145,8 @@ static void finish(http_op_t *op, int status, const char *error)
         gw_trace_client_end(r, gw_service_names[GW_SVC_NOTIFICATION], "proxy", r->t_backend_us,
                             error ? 502 : status, error != NULL || status >= 500);
     if (error != NULL) {
-        bool timeout = strcmp(error, "context deadline exceeded") == 0;
-        gw_log_line_t l;
-        gw_log_begin(&l, GW_LOG_WARN, local ? "backend message too large" : "backend call failed");
-        gw_log_str(&l, "service", gw_service_names[GW_SVC_NOTIFICATION]);
-        gw_log_str(&l, "details", error);
-        if (local)
-            gw_log_int(&l, "max_response_size", w->cfg->max_response_size);
-        gw_log_strn(&l, "correlation_id", r->correlation_id.base, r->correlation_id.len);
-        gw_log_end(&l);
-        gw_respond_error(r, timeout ? 504 : 502, NULL, error);
+        log_failure(r, error, reason, raw);
+        gw_respond_error(r, error == deadline ? 504 : 502, NULL, error);
     } else {
         const char *ct = op->content_type.base ? op->content_type.base : "application/json";
         gw_respond(r, status, ct, op->body ? op->body->bytes : "", op->body ? op->body->size : 0);
@@ -122,21 +154,20 @@ static void finish(http_op_t *op, int status, const char *error)
     free_op(op);
 }
 
-/* h2o's client errors, worded the way the guide words them. */
-static const char *describe_error(const char *errstr, char *buf, size_t len)
+/* h2o's client error `errstr`, before (`connected` false) or after the
+ * connection was made: the request's deadline (504) or a transport failure
+ * worded like the gRPC ones (worker/upstream_reason.h). */
+static void fail(http_op_t *op, const char *errstr, bool connected)
 {
-    gw_http_upstream_t *u = gw_worker_self()->http;
-    if (strstr(errstr, "timeout") != NULL)
-        return "context deadline exceeded";
-    if (strstr(errstr, "Name or service not known") != NULL || strstr(errstr, "name resolution") != NULL ||
-        strstr(errstr, "No address associated") != NULL || strstr(errstr, "nodename nor servname") != NULL) {
-        snprintf(buf, len, "dial tcp: lookup %.*s: no such host", (int)u->c.url.host.len, u->c.url.host.base);
-        return buf;
+    if (gw_reason_http_is_deadline(errstr, connected)) {
+        finish(op, 0, deadline, GW_REASON_NONE, errstr);
+        return;
     }
-    if (strstr(errstr, "connect") != NULL || strstr(errstr, "connection") != NULL)
-        return "connection refused";
-    snprintf(buf, len, "upstream error: %s", errstr);
-    return buf;
+    gw_http_upstream_t *u = gw_worker_self()->http;
+    gw_backend_reason_t reason = gw_reason_from_http(errstr, connected);
+    char message[256];
+    gw_reason_message(reason, u->c.url.host.base, u->c.url.host.len, message, sizeof(message));
+    finish(op, 0, message, reason, errstr);
 }
 
 static int on_body(h2o_http1client_t *client, const char *errstr)
@@ -145,7 +176,7 @@ static int on_body(h2o_http1client_t *client, const char *errstr)
     h2o_buffer_t *in = client->sock->input;
     if (in->size > 0) {
         if (op->body->size + in->size > (size_t)gw_worker_self()->cfg->max_response_size) {
-            finish(op, 0, too_large);
+            finish(op, 0, too_large, GW_REASON_NONE, NULL);
             return -1;
         }
         h2o_buffer_reserve(&op->body, in->size);
@@ -154,10 +185,9 @@ static int on_body(h2o_http1client_t *client, const char *errstr)
         h2o_buffer_consume(&client->sock->input, in->size);
     }
     if (errstr == h2o_http1client_error_is_eos) {
-        finish(op, op->status, NULL);
+        finish(op, op->status, NULL, GW_REASON_NONE, NULL);
     } else if (errstr != NULL) {
-        char buf[256];
-        finish(op, 0, describe_error(errstr, buf, sizeof(buf)));
+        fail(op, errstr, true);
     }
     return 0;
 }
@@ -171,8 +201,7 @@ static h2o_http1client_body_cb on_head(h2o_http1client_t *client, const char *er
     (void)rlen;
     http_op_t *op = client->data;
     if (errstr != NULL && errstr != h2o_http1client_error_is_eos) {
-        char buf[256];
-        finish(op, 0, describe_error(errstr, buf, sizeof(buf)));
+        fail(op, errstr, true);
         return NULL;
     }
     op->status = status;
@@ -184,14 +213,14 @@ static h2o_http1client_body_cb on_head(h2o_http1client_t *client, const char *er
         } else if (h2o_lcstris(h->name->base, h->name->len, H2O_STRLIT("content-length"))) {
             size_t declared = h2o_strtosize(h->value.base, h->value.len);
             if (declared != SIZE_MAX && declared > (size_t)gw_worker_self()->cfg->max_response_size) {
-                finish(op, 0, too_large); /* refuse before reading any of it */
+                finish(op, 0, too_large, GW_REASON_NONE, NULL); /* refuse before reading any of it */
                 return NULL;
             }
         }
     }
     h2o_buffer_init(&op->body, &h2o_socket_buffer_prototype);
     if (errstr == h2o_http1client_error_is_eos) { /* no body */
-        finish(op, status, NULL);
+        finish(op, status, NULL, GW_REASON_NONE, NULL);
         return NULL;
     }
     return on_body;
@@ -202,8 +231,7 @@ static h2o_http1client_head_cb on_connect(h2o_http1client_t *client, const char 
 {
     http_op_t *op = client->data;
     if (errstr != NULL) {
-        char buf[256];
-        finish(op, 0, describe_error(errstr, buf, sizeof(buf)));
+        fail(op, errstr, false);
         return NULL;
     }
     *reqbufs = op->reqbufs;

@@ -174,7 +174,7 @@ def test_ready_and_health(gateway):
     r = gateway.get("/health")
     body = r.json()
     assert set(body) == {"status", "timestamp", "checks"}
-    assert set(body["checks"]) == {"auth-service", "user-service", "tenant-service"}
+    assert set(body["checks"]) == {"auth-service", "user-service", "tenant-service", "notification-service"}
 
 
 def test_gzip(gateway):

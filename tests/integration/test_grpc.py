@@ -197,10 +197,11 @@ def test_slow_backend_is_504_context_deadline_exceeded(stack_factory):
 
 
 def test_health_reports_a_stopped_backend(stack):
-    wait_for(lambda: stack.gw.get("/health").status == 200, what="all backends healthy")
+    wait_for(lambda: stack.gw.get("/health").json()["status"] == "healthy", what="all backends healthy")
     body = stack.gw.get("/health").json()
     assert body["status"] == "healthy"
-    assert body["checks"] == {"auth-service": "healthy", "user-service": "healthy", "tenant-service": "healthy"}
+    assert body["checks"] == {"auth-service": "healthy", "user-service": "healthy", "tenant-service": "healthy",
+                              "notification-service": "healthy"}
     stack.tenant.stop()
 
     def unhealthy():
