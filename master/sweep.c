@@ -8,6 +8,10 @@
  * the grace period from its loop, so a stuck worker delays the sweep (with a
  * warning naming it) but never the master. The table's memory is fixed: the
  * sweep only decides which slots are free, and a full table evicts instead.
+ *
+ * The breakers' tick moves an open breaker to half-open once its timeout has
+ * passed, as the next request would: without it an idle service's breaker
+ * would show open (and never log the move) until traffic came back.
  */
 #include "master/sweep.h"
 
@@ -19,6 +23,7 @@
 #include "shm/breaker.h"
 #include "shm/limiter.h"
 #include "shm/qsbr.h"
+#include "worker/breaker_gate.h"
 #include "worker/log.h"
 
 #define STATS_INTERVAL_MS 2000
@@ -124,8 +129,20 @@ static void finish_sweep(gw_master_t *m, gw_sweep_t *s, uint64_t now)
     schedule(m, s, now);
 }
 
+void gw_sweep_breakers(gw_master_t *m, uint64_t now)
+{
+    gw_cb_params_t p = gw_breaker_params(&m->cfg);
+    void *region = gw_shm_region(&m->shm, GW_SHM_REGION_BREAKER);
+    for (unsigned s = 0; s < GW_SVC_COUNT; s++) {
+        gw_cb_event_t ev;
+        gw_breaker_tick(region, s, &p, now, &ev);
+        gw_breaker_log_event((gw_service_t)s, &ev, &p, NULL);
+    }
+}
+
 void gw_sweep_tick(gw_master_t *m, uint64_t now)
 {
+    gw_sweep_breakers(m, now);
     gw_sweep_t *s = state(m);
     if (s == NULL || m->stopping)
         return;

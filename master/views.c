@@ -1,11 +1,14 @@
 /*
  * Rendering and publishing the views (see master/views.h). The buffers are
- * the master's own, reused from one rendering to the next.
+ * the master's own, reused from one rendering to the next. Each rendering
+ * first lets the breakers' timeouts take effect (master/sweep.c), so the
+ * breaker gauge is never a tick behind.
  */
 #include "master/views.h"
 
 #include <stdlib.h>
 
+#include "master/sweep.h"
 #include "shm/view.h"
 #include "worker/log.h"
 
@@ -15,6 +18,8 @@ void gw_views_render(gw_master_t *m)
     static gw_metrics_slot_t *scratch;
     if (scratch == NULL && (scratch = malloc(sizeof(*scratch))) == NULL)
         return;
+    /* Breakers first, so the gauge shows the state a request would meet now. */
+    gw_sweep_breakers(m, gw_now_ms());
     metrics.len = 0;
     metrics.truncated = false;
     if (m->cfg.enable_metrics) {

@@ -189,6 +189,8 @@ static void render_limits_breakers(gw_buf_t *b, const gw_master_t *m)
             uatomic_read(&m->shm.hdr->sweeps_total));
     counter(b, "api_gateway_rate_limit_swept_total", "Idle limiter entries freed by the sweep.",
             uatomic_read(&m->shm.hdr->swept_total));
+    /* The live state: gw_views_render has just let every open breaker whose
+     * CB_OPEN_TIMEOUT passed turn half-open (gw_sweep_breakers). */
     family(b, "api_gateway_circuit_breaker_state", "gauge",
            "Circuit breaker state per backend: 0 closed, 1 open, 2 half-open.");
     const void *region = gw_shm_region(&m->shm, GW_SHM_REGION_BREAKER);

@@ -7,6 +7,8 @@
  * words are the closed window's counts (tagged with the generation, so stale
  * counts read as zero) and statistics (opens_total, opened_wall_ms), which
  * a killed process can at worst leave one opening behind. No lock is held.
+ * The caller whose CAS made a transition gets a gw_cb_event_t describing it
+ * (filled from the word it replaced), so exactly one process logs each.
  */
 #include "shm/breaker.h"
 
@@ -87,9 +89,11 @@ size_t gw_breaker_region_size(void)
 }
 
 /* CAS the state from `from` to state `to` of the next generation, running
- * until deadline_ms; true if we did it. The statistics follow the CAS: a
+ * until deadline_ms; true if we did it, and then `ev` (if any) describes the
+ * move for our caller alone to log. The statistics follow the CAS: a
  * process killed in between loses one count, it blocks nothing. */
-static bool transition(breaker_t *b, uint64_t from, gw_cb_state_t to, uint64_t deadline_ms)
+static bool transition(breaker_t *b, uint64_t from, gw_cb_state_t to, uint64_t deadline_ms,
+                       const char *reason, gw_cb_event_t *ev)
 {
     if (uatomic_cmpxchg(&b->state, from, mk(to, GEN(from) + 1, 0, 0, deadline_ms)) != from)
         return false;
@@ -97,6 +101,32 @@ static bool transition(breaker_t *b, uint64_t from, gw_cb_state_t to, uint64_t d
         uatomic_set(&b->opened_wall_ms, wall_ms());
         uatomic_inc(&b->opens_total);
     }
+    if (ev != NULL)
+        *ev = (gw_cb_event_t){.happened = true,
+                              .from = ST(from),
+                              .to = to,
+                              .reason = reason,
+                              .probes_admitted = (uint32_t)ADM(from),
+                              .probes_succeeded = (uint32_t)SUC(from)};
+    return true;
+}
+
+static void no_event(gw_cb_event_t *ev)
+{
+    if (ev != NULL)
+        ev->happened = false;
+}
+
+/* The open (or half-open) period that ends at the deadline in `st` is over:
+ * start a half-open period. */
+static bool start_half_open(breaker_t *b, uint64_t st, const gw_cb_params_t *p, uint64_t now_ms,
+                            gw_cb_event_t *ev)
+{
+    const char *why = ST(st) == GW_CB_OPEN ? "open_timeout" : "probes_lost";
+    if (!transition(b, st, GW_CB_HALF_OPEN, now_ms + p->open_timeout_ms, why, ev))
+        return false;
+    if (ev != NULL)
+        ev->open_timeout_ms = p->open_timeout_ms;
     return true;
 }
 
@@ -106,9 +136,11 @@ static uint32_t seconds_until(uint64_t left)
     return s ? s : 1;
 }
 
-gw_cb_ticket_t gw_breaker_acquire(void *region, unsigned s, const gw_cb_params_t *p, uint64_t now_ms)
+gw_cb_ticket_t gw_breaker_acquire(void *region, unsigned s, const gw_cb_params_t *p, uint64_t now_ms,
+                                  gw_cb_event_t *ev)
 {
     breaker_t *b = at(region, s);
+    no_event(ev);
     for (;;) {
         uint64_t st = uatomic_read(&b->state);
         uint64_t gen = GEN(st), left = left_ms(st, now_ms, p->open_timeout_ms);
@@ -118,7 +150,7 @@ gw_cb_ticket_t gw_breaker_acquire(void *region, unsigned s, const gw_cb_params_t
         case GW_CB_OPEN:
             if (left > 0)
                 return (gw_cb_ticket_t){.retry_after_s = seconds_until(left)};
-            transition(b, st, GW_CB_HALF_OPEN, now_ms + p->open_timeout_ms);
+            start_half_open(b, st, p, now_ms, ev);
             continue;
         case GW_CB_HALF_OPEN:
         default:
@@ -131,7 +163,7 @@ gw_cb_ticket_t gw_breaker_acquire(void *region, unsigned s, const gw_cb_params_t
             /* All probes are out. If one never reported (its worker died),
              * start a fresh half-open period once the deadline passes. */
             if (left == 0) {
-                transition(b, st, GW_CB_HALF_OPEN, now_ms + p->open_timeout_ms);
+                start_half_open(b, st, p, now_ms, ev);
                 continue;
             }
             return (gw_cb_ticket_t){.retry_after_s = 1};
@@ -140,7 +172,8 @@ gw_cb_ticket_t gw_breaker_acquire(void *region, unsigned s, const gw_cb_params_t
 }
 
 /* Count one closed-state outcome in the current window; trip if due. */
-static void record_closed(breaker_t *b, uint64_t st, const gw_cb_params_t *p, bool failure, uint64_t now_ms)
+static void record_closed(breaker_t *b, uint64_t st, const gw_cb_params_t *p, bool failure, uint64_t now_ms,
+                          gw_cb_event_t *ev)
 {
     uint64_t gen = GEN(st);
     uint64_t win = (now_ms / (p->interval_ms ? p->interval_ms : 1)) & 0xfffff;
@@ -157,14 +190,18 @@ static void record_closed(breaker_t *b, uint64_t st, const gw_cb_params_t *p, bo
         req++;
         fail += failure;
     } while (uatomic_cmpxchg(&b->counts, c, mk_counts(gen, win, req, fail)) != c);
-    if (failure && req >= p->min_requests && (double)fail >= p->failure_ratio * (double)req - 1e-9)
-        transition(b, st, GW_CB_OPEN, now_ms + p->open_timeout_ms);
+    if (failure && req >= p->min_requests && (double)fail >= p->failure_ratio * (double)req - 1e-9 &&
+        transition(b, st, GW_CB_OPEN, now_ms + p->open_timeout_ms, "failure_ratio", ev) && ev != NULL) {
+        ev->requests = (uint32_t)req;
+        ev->failures = (uint32_t)fail;
+    }
 }
 
 void gw_breaker_record(void *region, unsigned s, const gw_cb_params_t *p, const gw_cb_ticket_t *t,
-                       bool failure, uint64_t now_ms)
+                       bool failure, uint64_t now_ms, gw_cb_event_t *ev)
 {
     breaker_t *b = at(region, s);
+    no_event(ev);
     if (!t->allowed)
         return;
     for (;;) {
@@ -172,19 +209,22 @@ void gw_breaker_record(void *region, unsigned s, const gw_cb_params_t *p, const 
         if (GEN(st) != (t->token & GEN_MASK))
             return; /* admitted under a state that has since changed */
         if (ST(st) == GW_CB_CLOSED) {
-            record_closed(b, st, p, failure, now_ms);
+            record_closed(b, st, p, failure, now_ms, ev);
             return;
         }
         if (ST(st) != GW_CB_HALF_OPEN || !t->probe)
             return;
         if (failure) {
-            if (transition(b, st, GW_CB_OPEN, now_ms + p->open_timeout_ms))
+            if (transition(b, st, GW_CB_OPEN, now_ms + p->open_timeout_ms, "probe_failed", ev))
                 return;
             continue;
         }
         if (SUC(st) + 1 >= half_open_max(p)) {
-            if (transition(b, st, GW_CB_CLOSED, 0))
+            if (transition(b, st, GW_CB_CLOSED, 0, "probes_succeeded", ev)) {
+                if (ev != NULL)
+                    ev->probes_succeeded++; /* this one */
                 return;
+            }
             continue;
         }
         if (uatomic_cmpxchg(&b->state, st, mk(GW_CB_HALF_OPEN, GEN(st), ADM(st), SUC(st) + 1, DL(st))) == st)
@@ -198,13 +238,28 @@ gw_cb_state_t gw_breaker_state(const void *region, unsigned s, uint64_t now_ms)
     return ST(uatomic_read(&at(region, s)->state));
 }
 
-void gw_breaker_reset(void *region, unsigned s)
+void gw_breaker_tick(void *region, unsigned s, const gw_cb_params_t *p, uint64_t now_ms, gw_cb_event_t *ev)
+{
+    breaker_t *b = at(region, s);
+    uint64_t st = uatomic_read(&b->state);
+    no_event(ev);
+    if (ST(st) == GW_CB_OPEN && left_ms(st, now_ms, p->open_timeout_ms) == 0)
+        start_half_open(b, st, p, now_ms, ev);
+}
+
+void gw_breaker_reset(void *region, unsigned s, gw_cb_event_t *ev)
 {
     breaker_t *b = at(region, s);
     for (;;) {
         uint64_t st = uatomic_read(&b->state);
-        if (transition(b, st, GW_CB_CLOSED, 0))
-            return;
+        uint64_t c = uatomic_read(&b->counts);
+        if (!transition(b, st, GW_CB_CLOSED, 0, "reset", ev))
+            continue;
+        if (ev != NULL && ST(st) == GW_CB_CLOSED && (c >> 52) == (GEN(st) & 0xfff)) {
+            ev->requests = (uint32_t)((c >> 16) & 0xffff);
+            ev->failures = (uint32_t)(c & 0xffff);
+        }
+        return;
     }
 }
 

@@ -21,10 +21,16 @@
  *
  * Transitions (SPEC §4): closed → open when the window holds at least
  * min_requests calls with failures/requests >= failure_ratio; open → half-open
- * on the first request after open_timeout; half-open admits exactly
- * half_open_max probes across all workers: all succeed → closed, one fails →
- * open. A probe whose worker died is given up after another open_timeout.
- * Callers: worker/breaker_gate.c, worker/admin.c, master/views_metrics.c.
+ * once open_timeout has passed, by whichever comes first: a request
+ * (gw_breaker_acquire) or the master's tick (gw_breaker_tick, so the state
+ * shown moves on with no traffic); half-open admits exactly half_open_max
+ * probes across all workers: all succeed → closed, one fails → open. A probe
+ * whose worker died is given up after another open_timeout (a new half-open
+ * period, started by a request only: the master never cuts a slow probe).
+ * The call whose CAS made a transition, and only it, gets it back in a
+ * gw_cb_event_t, so each transition is logged once across all processes.
+ * Callers: worker/breaker_gate.c, worker/admin.c (through breaker_gate),
+ * master/sweep.c (the tick), master/views_metrics.c.
  */
 #ifndef GW_SHM_BREAKER_H
 #define GW_SHM_BREAKER_H
@@ -53,6 +59,19 @@ typedef struct {
     uint32_t retry_after_s; /* when refused */
 } gw_cb_ticket_t;
 
+/* A transition made by this call (its CAS won); `happened` false if none.
+ * A call makes at most one (open_timeout_ms >= 1). */
+typedef struct {
+    bool happened;
+    gw_cb_state_t from, to;
+    const char *reason;          /* "failure_ratio", "open_timeout", "probes_succeeded",
+                                    "probe_failed", "probes_lost", "reset" (static strings) */
+    uint32_t requests, failures; /* the closed window that tripped it (or was reset) */
+    uint32_t probes_admitted;    /* half-open: probes admitted / succeeded so far */
+    uint32_t probes_succeeded;
+    uint32_t open_timeout_ms; /* the period that ended (open → half-open, probes lost) */
+} gw_cb_event_t;
+
 typedef struct {
     gw_cb_state_t state;
     uint64_t requests, failures; /* current closed window */
@@ -63,17 +82,27 @@ typedef struct {
 
 size_t gw_breaker_region_size(void);
 
-/* Ask to call service `s` at monotonic time now_ms. */
-gw_cb_ticket_t gw_breaker_acquire(void *region, unsigned s, const gw_cb_params_t *p, uint64_t now_ms);
+/* Ask to call service `s` at monotonic time now_ms. `ev` (may be NULL)
+ * receives the transition this call made, if any. */
+gw_cb_ticket_t gw_breaker_acquire(void *region, unsigned s, const gw_cb_params_t *p, uint64_t now_ms,
+                                  gw_cb_event_t *ev);
 
-/* Record the outcome of a call admitted with `t`. */
+/* Record the outcome of a call admitted with `t`; `ev` as above. */
 void gw_breaker_record(void *region, unsigned s, const gw_cb_params_t *p, const gw_cb_ticket_t *t,
-                       bool failure, uint64_t now_ms);
+                       bool failure, uint64_t now_ms, gw_cb_event_t *ev);
+
+/* The master's tick: one CAS attempt, never a loop, moving an open breaker
+ * whose open_timeout has passed to half-open (the same move the next request
+ * would make). A lost race means another process made a move: nothing to do.
+ * Half-open breakers are left alone, so probes in flight are never cut short
+ * and their accounting (admitted/succeeded) stays the workers'. */
+void gw_breaker_tick(void *region, unsigned s, const gw_cb_params_t *p, uint64_t now_ms, gw_cb_event_t *ev);
 
 gw_cb_state_t gw_breaker_state(const void *region, unsigned s, uint64_t now_ms);
 
-/* Operator reset (POST /admin/breakers/{service}/reset): closed, counts zero. */
-void gw_breaker_reset(void *region, unsigned s);
+/* Operator reset (POST /admin/breakers/{service}/reset): closed, counts zero.
+ * Always a transition (reason "reset"), from whatever state it was in. */
+void gw_breaker_reset(void *region, unsigned s, gw_cb_event_t *ev);
 
 void gw_breaker_snapshot(const void *region, unsigned s, uint64_t now_ms, gw_cb_snapshot_t *out);
 

@@ -9,6 +9,7 @@
 #include "shm/health.h"
 #include "shm/qsbr.h"
 #include "shm/view.h"
+#include "worker/breaker_gate.h"
 #include "worker/buf.h"
 #include "worker/builtin.h"
 #include "worker/log.h"
@@ -145,8 +146,7 @@ int gw_admin_breaker_reset(gw_request_t *r)
             memcmp(gw_service_names[s], v->value, v->value_len) != 0)
             continue;
         void *region = gw_shm_region(r->w->shm, GW_SHM_REGION_BREAKER);
-        gw_breaker_reset(region, s);
-        gw_logf(GW_LOG_WARN, "circuit breaker for %s reset by %s", gw_service_names[s], r->ip);
+        gw_breaker_gate_reset(r->w, (gw_service_t)s, r->ip); /* logs the transition */
         gw_buf_t b;
         gw_buf_init(&b, 256);
         gw_buf_printf(&b, "{\"service\":\"%s\",\"breaker\":", gw_service_names[s]);

@@ -3,6 +3,8 @@
  * segment (shm/breaker.c), one per backend service, shared by all workers
  * and kept across reloads. The ticket taken here travels with the backend
  * call so its outcome is recorded against the state that admitted it.
+ * A transition is logged by the process whose CAS made it (shm/breaker.c
+ * hands it a gw_cb_event_t), so each is logged exactly once in all.
  */
 #include "worker/breaker_gate.h"
 
@@ -12,7 +14,9 @@
 #include "worker/log.h"
 #include "worker/respond.h"
 
-static gw_cb_params_t params(const gw_config_t *cfg)
+static const char *const state_names[] = {"closed", "open", "half-open"};
+
+gw_cb_params_t gw_breaker_params(const gw_config_t *cfg)
 {
     return (gw_cb_params_t){.failure_ratio = cfg->cb_failure_ratio,
                             .min_requests = (uint32_t)cfg->cb_min_requests,
@@ -41,9 +45,11 @@ gw_stage_result_t gw_stage_breaker(gw_request_t *r)
     const gw_config_t *cfg = r->w->cfg;
     if (!cfg->circuit_breaker_enabled || route->kind == GW_ROUTE_BUILTIN)
         return GW_NEXT;
-    gw_cb_params_t p = params(cfg);
+    gw_cb_params_t p = gw_breaker_params(cfg);
     void *region = gw_shm_region(r->w->shm, GW_SHM_REGION_BREAKER);
-    r->cb_ticket = gw_breaker_acquire(region, route->service, &p, gw_now_ms());
+    gw_cb_event_t ev;
+    r->cb_ticket = gw_breaker_acquire(region, route->service, &p, gw_now_ms(), &ev);
+    gw_breaker_log_event(route->service, &ev, &p, NULL);
     r->cb_armed = r->cb_ticket.allowed;
     if (r->cb_ticket.allowed)
         return GW_NEXT;
@@ -58,18 +64,59 @@ gw_stage_result_t gw_stage_breaker(gw_request_t *r)
 
 void gw_breaker_gate_record(gw_worker_t *w, gw_service_t service, const gw_cb_ticket_t *ticket, bool failure)
 {
-    gw_cb_params_t p = params(w->cfg);
-    void *region = gw_shm_region(w->shm, GW_SHM_REGION_BREAKER);
-    gw_cb_state_t before = gw_breaker_state(region, service, gw_now_ms());
-    gw_breaker_record(region, service, &p, ticket, failure, gw_now_ms());
-    gw_cb_state_t after = gw_breaker_state(region, service, gw_now_ms());
-    if (before != after) {
-        static const char *names[] = {"closed", "open", "half-open"};
-        gw_log_line_t l;
-        gw_log_begin(&l, after == GW_CB_OPEN ? GW_LOG_WARN : GW_LOG_INFO, "circuit breaker state change");
-        gw_log_str(&l, "service", gw_service_names[service]);
-        gw_log_str(&l, "from", names[before]);
-        gw_log_str(&l, "to", names[after]);
-        gw_log_end(&l);
+    gw_cb_params_t p = gw_breaker_params(w->cfg);
+    gw_cb_event_t ev;
+    gw_breaker_record(gw_shm_region(w->shm, GW_SHM_REGION_BREAKER), service, &p, ticket, failure, gw_now_ms(),
+                      &ev);
+    gw_breaker_log_event(service, &ev, &p, NULL);
+}
+
+void gw_breaker_gate_reset(gw_worker_t *w, gw_service_t service, const char *by)
+{
+    gw_cb_params_t p = gw_breaker_params(w->cfg);
+    gw_cb_event_t ev;
+    gw_breaker_reset(gw_shm_region(w->shm, GW_SHM_REGION_BREAKER), service, &ev);
+    gw_breaker_log_event(service, &ev, &p, by);
+}
+
+/* The counts behind each kind of move: the window's for an opening (and a
+ * reset of a closed breaker), the probes' for a half-open outcome, the
+ * period for a timeout. */
+static void log_counts(gw_log_line_t *l, const gw_cb_event_t *ev, const gw_cb_params_t *p)
+{
+    if (ev->from == GW_CB_CLOSED) {
+        gw_log_int(l, "requests", ev->requests);
+        gw_log_int(l, "failures", ev->failures);
+        if (ev->requests > 0)
+            gw_log_double(l, "failure_ratio", (double)ev->failures / (double)ev->requests);
+        if (ev->to == GW_CB_OPEN) {
+            gw_log_double(l, "threshold", p->failure_ratio);
+            gw_log_int(l, "window_s", p->interval_ms / 1000);
+        }
+    } else if (ev->from == GW_CB_HALF_OPEN) {
+        gw_log_int(l, "probes_admitted", ev->probes_admitted);
+        gw_log_int(l, "probes_succeeded", ev->probes_succeeded);
+        gw_log_int(l, "probes_required", p->half_open_max);
     }
+    if (ev->open_timeout_ms > 0)
+        gw_log_int(l, "open_timeout_s", ev->open_timeout_ms / 1000);
+    if (ev->to == GW_CB_OPEN)
+        gw_log_int(l, "open_for_s", p->open_timeout_ms / 1000);
+}
+
+void gw_breaker_log_event(gw_service_t service, const gw_cb_event_t *ev, const gw_cb_params_t *p,
+                          const char *by)
+{
+    if (!ev->happened)
+        return;
+    gw_log_line_t l;
+    gw_log_begin(&l, ev->to == GW_CB_OPEN ? GW_LOG_WARN : GW_LOG_INFO, "circuit breaker state change");
+    gw_log_str(&l, "service", gw_service_names[service]);
+    gw_log_str(&l, "from", state_names[ev->from]);
+    gw_log_str(&l, "to", state_names[ev->to]);
+    gw_log_str(&l, "reason", ev->reason);
+    log_counts(&l, ev, p);
+    if (by != NULL)
+        gw_log_str(&l, "by", by);
+    gw_log_end(&l);
 }
