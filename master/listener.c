@@ -14,13 +14,20 @@
 
 #define LISTEN_BACKLOG 4096
 
-int gw_listener_check(const char *host, long port, char *err, size_t errlen)
+/* The passive address to bind; 0, or getaddrinfo's error code. */
+static int resolve(const char *host, long port, struct addrinfo **res)
 {
     char portstr[16];
     snprintf(portstr, sizeof(portstr), "%ld", port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
-    struct addrinfo *res = NULL;
-    int rc = getaddrinfo(host, portstr, &hints, &res);
+    *res = NULL;
+    return getaddrinfo(host, portstr, &hints, res);
+}
+
+int gw_listener_check(const char *host, long port, char *err, size_t errlen)
+{
+    struct addrinfo *res;
+    int rc = resolve(host, port, &res);
     if (rc != 0) {
         snprintf(err, errlen, "API_GATEWAY_HOST: cannot resolve \"%s\": %s", host, gai_strerror(rc));
         return -1;
@@ -31,11 +38,8 @@ int gw_listener_check(const char *host, long port, char *err, size_t errlen)
 
 int gw_listener_open(const char *host, long port, char *err, size_t errlen)
 {
-    char portstr[16];
-    snprintf(portstr, sizeof(portstr), "%ld", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
-    struct addrinfo *res = NULL;
-    int rc = getaddrinfo(host, portstr, &hints, &res);
+    struct addrinfo *res;
+    int rc = resolve(host, port, &res);
     if (rc != 0) {
         snprintf(err, errlen, "listen %s:%ld: %s", host, port, gai_strerror(rc));
         return -1;

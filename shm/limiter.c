@@ -5,6 +5,8 @@
  */
 #include "shm/limiter.h"
 
+#include "shm/hash.h"
+
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -59,34 +61,12 @@ void gw_limiter_init(void *region, uint32_t capacity, uint64_t seed)
     CMM_STORE_SHARED(h->magic, LIMITER_MAGIC);
 }
 
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-/* A seeded 64-bit hash (murmur3's finaliser over 8-byte words). Not a MAC,
- * but the seed is random per gateway start, which is what keeps a client
- * from choosing addresses that all land in one probe window. */
+/* The key word of an address or tenant: the segment's seeded hash
+ * (shm/hash.h), the kind in the seed so an IP and a tenant never share one. */
 uint64_t gw_limiter_key(const void *region, const void *bytes, size_t len, uint8_t kind)
 {
     const limiter_hdr_t *h = region;
-    const uint8_t *p = bytes;
-    uint64_t acc = mix64(h->seed ^ ((uint64_t)kind << 56) ^ len);
-    while (len >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        acc = mix64(acc ^ w) * 0x9e3779b97f4a7c15ULL;
-        p += 8;
-        len -= 8;
-    }
-    uint64_t tail = 0;
-    memcpy(&tail, p, len);
-    acc = mix64(acc ^ tail ^ 0x8000000000000000ULL);
+    uint64_t acc = gw_shm_hash(h->seed ^ ((uint64_t)kind << 56), bytes, len);
     acc &= ~RETIRED;
     return acc ? acc : 1;
 }

@@ -5,6 +5,8 @@
  */
 #include "shm/revoke.h"
 
+#include "shm/hash.h"
+
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -55,32 +57,11 @@ void gw_revoke_init(void *region, uint32_t capacity, uint64_t seed)
     CMM_STORE_SHARED(h->magic, REVOKE_MAGIC);
 }
 
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-/* Seeded 64-bit hash of the jti (as in shm/limiter.c); the seed is random
+/* Seeded 64-bit hash of the jti (shm/hash.h, as for the limiter); the seed is random
  * per start, so nobody can choose jtis that crowd one window. */
 static uint64_t hash_jti(const revoke_hdr_t *h, const char *jti, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)jti;
-    uint64_t acc = mix64(h->seed ^ len);
-    while (len >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        acc = mix64(acc ^ w) * 0x9e3779b97f4a7c15ULL;
-        p += 8;
-        len -= 8;
-    }
-    uint64_t tail = 0;
-    memcpy(&tail, p, len);
-    return mix64(acc ^ tail ^ 0x8000000000000000ULL);
+    return gw_shm_hash(h->seed, jti, len);
 }
 
 /* Home slot from the low 24 bits, tag from the high 40: independent bits,
