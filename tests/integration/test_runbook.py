@@ -114,7 +114,7 @@ def test_high_latency_slow_backend_shows_in_both_histograms_and_backend_ms(stack
     assert peak == quoted[("api_gateway_active_requests", ())]
     # the access line: the fields of the quoted one, backend_ms nearly all of latency_ms
     (example,) = [e for e in json_examples(text) if e.get("msg") == "access" and e["backend_ms"] > 250]
-    line = access_lines(s.gw, endpoint="/api/v1/users", status=200)[0]
+    line = wait_for(lambda: access_lines(s.gw, endpoint="/api/v1/users", status=200), what="access line")[0]
     same_fields(line, example)
     assert line["backend_ms"] >= 300 and line["backend_ms"] >= 0.8 * line["latency_ms"], line
 
@@ -143,6 +143,23 @@ def test_high_latency_frozen_redis_shows_in_auth_ms_and_the_rest(stack_factory):
     assert got, s.gw.log_text()
     assert {k: got[0][k] for k in ("level", "role", "error", "policy")} == \
         {k: warn[k] for k in ("level", "role", "error", "policy")}
+    # still frozen: the worker drops the connection, reconnects (the kernel
+    # accepts for the stopped process) and says "restored", again and again
+    dropped = re.search(r"`(redis unavailable: [^`]*)`", text).group(1).replace("\n", " ")
+    restored = re.search(r"`(redis connection restored)`", text).group(1)
+    os.kill(s.redis.proc.pid, signal.SIGSTOP)
+    try:
+        def flapping():
+            assert s.gw.req("GET", "/api/v1/users", headers=tok).status == 200
+            msgs = [l["msg"] for l in s.gw.log_lines()]
+            return dropped in msgs and restored in msgs[msgs.index(dropped):]
+        wait_for(flapping, timeout=20, what="dropped, then restored while still frozen")
+        r = s.gw.req("GET", "/api/v1/users", headers=tok)
+        line = wait_for(lambda: access_lines(s.gw, correlation_id=r.headers["x-correlation-id"]),
+                        what="access line")[0]
+        assert line["auth_ms"] >= 240 or line["cache"] == "ERROR", line
+    finally:
+        os.kill(s.redis.proc.pid, signal.SIGCONT)
 
 
 # ---- High CPU ----------------------------------------------------------------
