@@ -9,7 +9,8 @@
 #   make chaos      faults under load for CHAOS_SECONDS (tests/chaos)
 #   make deps       install missing Debian packages (as root) or print the apt-get line
 #
-# Sources are found by wildcard: master/*.c, worker/*.c, shm/*.c, proto/*.proto,
+# Sources are found by wildcard: core/*.c, shm/*.c, master/*.c, worker/*.c,
+# worker/clients/*.c, worker/transcode/*.c, proto/*.proto,
 # tests/unit/test_*.c, tests/fuzz/fuzz_*.c, tests/backends/*.c.
 
 BUILD ?= build
@@ -42,7 +43,8 @@ DEB_FUZZ := clang libclang-rt-14-dev
 PROTO_SRC := $(wildcard proto/*.proto)
 GEN_C := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTO_SRC))
 GEN_H := $(GEN_C:.c=.h)
-GW_SRC := $(wildcard shm/*.c) $(wildcard worker/*.c) $(filter-out master/main.c,$(wildcard master/*.c))
+GW_SRC := $(wildcard core/*.c) $(wildcard shm/*.c) $(wildcard worker/*.c) $(wildcard worker/clients/*.c) \
+	$(wildcard worker/transcode/*.c) $(filter-out master/main.c,$(wildcard master/*.c))
 GW_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(GW_SRC)) $(patsubst $(GEN)/%.c,$(OBJ)/gen/%.o,$(GEN_C))
 LIBGW := $(BUILD)/libgw.a
 

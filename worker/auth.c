@@ -31,7 +31,7 @@
 
 #include "shm/revoke.h"
 #include "worker/jwt.h"
-#include "worker/log.h"
+#include "core/log.h"
 #include "worker/redis.h"
 #include "worker/respond.h"
 #include "worker/tenant_scope.h"

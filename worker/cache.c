@@ -22,7 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "worker/log.h"
+#include "core/log.h"
 #include "worker/redis.h"
 #include "worker/respond.h"
 

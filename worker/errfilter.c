@@ -8,7 +8,7 @@
  */
 #include "worker/errfilter.h"
 
-#include "worker/buf.h"
+#include "core/buf.h"
 #include "worker/respond.h"
 #include "worker/stages.h"
 

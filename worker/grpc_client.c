@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/log.h"
+#include "core/log.h"
 
 typedef struct gw_grpc_client {
     grpc_completion_queue *cq;

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "worker/route.h"
+#include "core/route.h"
 #include "worker/upstream_reason.h"
 #include "worker/worker.h"
 

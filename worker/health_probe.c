@@ -21,7 +21,7 @@
 #include "shm/health.h"
 #include "worker/grpc_client.h"
 #include "worker/httpc.h"
-#include "worker/log.h"
+#include "core/log.h"
 #include "worker/redis.h"
 #include "worker/upstream_reason.h"
 

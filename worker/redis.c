@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "shm/metrics.h"
-#include "worker/log.h"
+#include "core/log.h"
 
 #define RECONNECT_MIN_MS          100
 #define RECONNECT_MAX_MS          5000

@@ -18,7 +18,7 @@
 #include "worker/hangup.h"
 #include "worker/ident.h"
 #include "worker/limit.h"
-#include "worker/log.h"
+#include "core/log.h"
 #include "worker/respond.h"
 #include "worker/stages.h"
 

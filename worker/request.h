@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "shm/breaker.h"
-#include "worker/route.h"
+#include "core/route.h"
 #include "worker/trace.h"
 #include "worker/worker.h"
 

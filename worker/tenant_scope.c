@@ -28,11 +28,11 @@
 
 #include <string.h>
 
-#include "worker/log.h"
+#include "core/log.h"
 #include "worker/respond.h"
 #include "worker/transcode.h"
 #include "worker/upstream.h"
-#include "worker/urlenc.h"
+#include "core/urlenc.h"
 
 #define TENANT_FIELD "tenant_id"
 

@@ -19,7 +19,7 @@
 
 #include "worker/transcode_int.h"
 
-#include "worker/digits.h"
+#include "core/digits.h"
 
 /* ---- numbers and UTF-8 ---------------------------------------------------- */
 

@@ -13,7 +13,7 @@
 
 #include "worker/transcode_int.h"
 
-#include "worker/digits.h"
+#include "core/digits.h"
 
 /* ---- messages ------------------------------------------------------------- */
 

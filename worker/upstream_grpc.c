@@ -19,11 +19,11 @@
 #include "worker/breaker_gate.h"
 #include "worker/cache.h"
 #include "worker/grpc_client.h"
-#include "worker/log.h"
+#include "core/log.h"
 #include "worker/respond.h"
 #include "worker/tenant_scope.h"
 #include "worker/transcode.h"
-#include "worker/urlenc.h"
+#include "core/urlenc.h"
 
 #define MAX_QUERY_PARAMS 32
 

@@ -15,13 +15,13 @@
 
 #include "worker/breaker_gate.h"
 #include "worker/httpc.h"
-#include "worker/log.h"
+#include "core/log.h"
 #include "worker/proxy_path.h"
 #include "worker/respond.h"
 #include "worker/upstream.h"
 #include "worker/upstream_reason.h"
 
-/* Every PROXY route in worker/route_table.c lives below this path. */
+/* Every PROXY route in core/route_table.c lives below this path. */
 #define PROXY_PREFIX "/api/v1/notifications"
 
 /* finish()'s error for a reply over MAX_RESPONSE_SIZE (compared by address). */

@@ -21,9 +21,9 @@
 #include "worker/errfilter.h"
 #include "worker/features.h"
 #include "worker/h1guard.h"
-#include "worker/log.h"
+#include "core/log.h"
 #include "worker/request.h"
-#include "worker/tls.h"
+#include "core/tls.h"
 
 #define LOOP_MAX_WAIT_MS      100 /* bounds the QSBR grace period and heartbeat age */
 #define LOG_FLUSH_MS          100

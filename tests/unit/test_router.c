@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "worker/route.h"
+#include "core/route.h"
 
 static const gw_route_t *match(gw_method_t m, const char *path, gw_match_t *out)
 {

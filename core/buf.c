@@ -1,8 +1,8 @@
 /*
- * Byte buffer and JSON writing helpers (see worker/buf.h). Shared by the
+ * Byte buffer and JSON writing helpers (see core/buf.h). Shared by the
  * worker's request path and the master's renderers.
  */
-#include "worker/buf.h"
+#include "core/buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>

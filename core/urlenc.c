@@ -1,9 +1,9 @@
 /*
- * Percent-decoding and query splitting (see worker/urlenc.h).
+ * Percent-decoding and query splitting (see core/urlenc.h).
  */
-#include "worker/urlenc.h"
+#include "core/urlenc.h"
 
-#include "worker/digits.h"
+#include "core/digits.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * Called by the config loader (parse) and by workers on the request path
  * (match: no allocation, a linear scan over a handful of entries).
  */
-#include "master/cidr.h"
+#include "core/cidr.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -10,7 +10,7 @@
 #include <openssl/ssl.h>
 #include <stddef.h>
 
-#include "master/config.h"
+#include "core/config.h"
 
 /* *out = NULL when TLS is not configured. Returns 0 or -1 with err set. */
 int gw_tls_server_ctx(const gw_config_t *cfg, SSL_CTX **out, char *err, size_t errlen);

@@ -1,9 +1,9 @@
 /*
- * JSON-lines logger (see worker/log.h). Per-process state: the level, the
+ * JSON-lines logger (see core/log.h). Per-process state: the level, the
  * role string and the access-line buffer. Nothing here is shared between
  * processes except the stdout file descriptor.
  */
-#include "worker/log.h"
+#include "core/log.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "shm/segment.h"
+#include "core/clock.h"
 
 #define ACCESS_BUF_SIZE 4096
 

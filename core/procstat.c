@@ -1,9 +1,9 @@
 /*
- * /proc readers behind the process_* metrics (see master/procstat.h).
+ * /proc readers behind the process_* metrics (see core/procstat.h).
  * Called by the master's renderer a few times a second and by the admin
  * endpoint; everything is read with plain read() into stack buffers.
  */
-#include "master/procstat.h"
+#include "core/procstat.h"
 
 #include <dirent.h>
 #include <fcntl.h>

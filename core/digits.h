@@ -1,6 +1,6 @@
 /*
  * Digit values shared by the parsers we own: hex (JSON \u escapes in
- * worker/transcode_lex.c, %XX in worker/urlenc.c) and base64 (JWT segments in
+ * worker/transcode_lex.c, %XX in core/urlenc.c) and base64 (JWT segments in
  * worker/jwt.c, protobuf `bytes` fields in worker/transcode_value.c).
  */
 #ifndef GW_DIGITS_H

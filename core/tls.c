@@ -1,7 +1,7 @@
 /*
- * Server-side TLS context with ALPN h2 (see worker/tls.h).
+ * Server-side TLS context with ALPN h2 (see core/tls.h).
  */
-#include "worker/tls.h"
+#include "core/tls.h"
 
 #include <openssl/err.h>
 #include <stdio.h>

@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "master/config.h"
-#include "worker/buf.h"
+#include "core/config.h"
+#include "core/buf.h"
 
 #define GW_LOG_LINE_MAX 4000
 

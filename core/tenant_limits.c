@@ -1,9 +1,9 @@
 /*
  * Parsing and lookup of per-tenant rate-limit overrides (see
- * master/tenant_limits.h). Parsed once per config load by the master;
+ * core/tenant_limits.h). Parsed once per config load by the master;
  * looked up by workers (binary search, no allocation).
  */
-#include "master/tenant_limits.h"
+#include "core/tenant_limits.h"
 
 #include <errno.h>
 #include <stdbool.h>

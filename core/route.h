@@ -1,5 +1,5 @@
 /*
- * The route table and its matcher. Routes are static data (worker/route_table.c):
+ * The route table and its matcher. Routes are static data (core/route_table.c):
  * method + path template → what serves it (a built-in handler, a gRPC
  * method, or the notification HTTP proxy), whether a JWT is needed, which
  * roles, and the metric endpoint label (the template, never the raw path).
@@ -14,11 +14,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "shm/metrics.h"
-
-struct gw_request;
+#include "core/method.h"
 
 typedef enum { GW_ROUTE_BUILTIN, GW_ROUTE_GRPC, GW_ROUTE_PROXY } gw_route_kind_t;
+
+/* Built-in endpoints, served by the worker (worker/builtin.c maps each to its
+ * handler): the table names them so that core/ does not point into worker/. */
+typedef enum {
+    GW_BUILTIN_NONE = 0,
+    GW_BUILTIN_HEALTH,
+    GW_BUILTIN_READY,
+    GW_BUILTIN_METRICS,
+    GW_BUILTIN_DEBUG_WORKERS,
+    GW_BUILTIN_DEBUG_SHM,
+    GW_BUILTIN_ADMIN_BREAKERS,
+    GW_BUILTIN_ADMIN_BREAKER_RESET,
+    GW_BUILTIN_COUNT
+} gw_builtin_t;
 
 typedef enum { GW_SVC_AUTH = 0, GW_SVC_USER, GW_SVC_TENANT, GW_SVC_NOTIFICATION, GW_SVC_COUNT } gw_service_t;
 
@@ -47,7 +59,7 @@ typedef struct gw_route {
     const ProtobufCMessageDescriptor *input;  /* GRPC */
     const ProtobufCMessageDescriptor *output; /* GRPC */
     const char *roles[GW_ROUTE_MAX_ROLES];    /* any of these (NULL-terminated); none = any */
-    int (*handler)(struct gw_request *r);     /* BUILTIN */
+    gw_builtin_t builtin;                     /* BUILTIN */
 } gw_route_t;
 
 typedef struct {

@@ -7,10 +7,9 @@
  * list of all tenants too. Everything under /api/v1 except register, login
  * and refresh needs a valid token.
  */
-#include "worker/route.h"
+#include "core/route.h"
 
 #include "proto/pb.h"
-#include "worker/builtin.h"
 
 const char *const gw_service_names[GW_SVC_COUNT] = {"auth-service", "user-service", "tenant-service",
                                                     "notification-service"};
@@ -32,17 +31,18 @@ const char *const gw_service_names[GW_SVC_COUNT] = {"auth-service", "user-servic
     }
 #define BUILTIN(m, t, f, fn)                                                                                 \
     {                                                                                                        \
-        .method = GW_METHOD_##m, .tmpl = t, .kind = GW_ROUTE_BUILTIN, .flags = f, .handler = fn              \
+        .method = GW_METHOD_##m, .tmpl = t, .kind = GW_ROUTE_BUILTIN, .flags = f, .builtin = fn              \
     }
 
 const gw_route_t gw_routes[] = {
-    BUILTIN(GET, "/health", GW_RF_NO_LIMIT, gw_builtin_health),
-    BUILTIN(GET, "/ready", GW_RF_NO_LIMIT, gw_builtin_ready),
-    BUILTIN(GET, "/metrics", GW_RF_NO_LIMIT | GW_RF_METRICS, gw_builtin_metrics),
-    BUILTIN(GET, "/debug/workers", GW_RF_ADMIN | GW_RF_NO_LIMIT, gw_admin_workers),
-    BUILTIN(GET, "/debug/shm", GW_RF_ADMIN | GW_RF_NO_LIMIT, gw_admin_shm),
-    BUILTIN(GET, "/admin/breakers", GW_RF_ADMIN | GW_RF_NO_LIMIT, gw_admin_breakers),
-    BUILTIN(POST, "/admin/breakers/{service}/reset", GW_RF_ADMIN | GW_RF_NO_LIMIT, gw_admin_breaker_reset),
+    BUILTIN(GET, "/health", GW_RF_NO_LIMIT, GW_BUILTIN_HEALTH),
+    BUILTIN(GET, "/ready", GW_RF_NO_LIMIT, GW_BUILTIN_READY),
+    BUILTIN(GET, "/metrics", GW_RF_NO_LIMIT | GW_RF_METRICS, GW_BUILTIN_METRICS),
+    BUILTIN(GET, "/debug/workers", GW_RF_ADMIN | GW_RF_NO_LIMIT, GW_BUILTIN_DEBUG_WORKERS),
+    BUILTIN(GET, "/debug/shm", GW_RF_ADMIN | GW_RF_NO_LIMIT, GW_BUILTIN_DEBUG_SHM),
+    BUILTIN(GET, "/admin/breakers", GW_RF_ADMIN | GW_RF_NO_LIMIT, GW_BUILTIN_ADMIN_BREAKERS),
+    BUILTIN(POST, "/admin/breakers/{service}/reset", GW_RF_ADMIN | GW_RF_NO_LIMIT,
+            GW_BUILTIN_ADMIN_BREAKER_RESET),
 
     GRPC(POST, "/api/v1/auth/register", 0, GW_SVC_AUTH, "/auth.AuthService/Register", auth__register_request,
          auth__register_response),

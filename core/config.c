@@ -7,7 +7,7 @@
  *   RATE_LIMIT_RPS: not a number: "abc"
  * so `api-gateway -t` and the reload log say exactly what to fix.
  */
-#include "master/config.h"
+#include "core/config.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -20,7 +20,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "worker/jwt.h"
+#include "core/jwt_claims.h"
 
 typedef enum { T_STR, T_LONG, T_DOUBLE, T_BOOL, T_CIDRS, T_LOGLEVEL, T_WORKERS } key_type_t;
 

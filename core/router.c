@@ -1,16 +1,16 @@
 /*
- * Route matching (see worker/route.h). gw_router_init splits every template
+ * Route matching (see core/route.h). gw_router_init splits every template
  * into segments once per process; gw_router_match then compares the request
  * path against each distinct template without allocating, preferring the
  * template with more literal segments ("/users/search" over "/users/{id}").
  * Called by workers for every request and by the master for metric labels.
  */
-#include "worker/route.h"
+#include "core/route.h"
 
 #include <string.h>
 
 #define MAX_SEGS      8
-#define MAX_TEMPLATES GW_MET_MAX_ENDPOINTS
+#define MAX_TEMPLATES GW_ENDPOINT_MAX
 
 typedef struct {
     const char *p; /* segment text inside the template ({name} for variables) */
@@ -23,7 +23,7 @@ typedef struct {
     seg_t segs[MAX_SEGS];
     size_t nsegs;
     size_t nliterals;
-    int route_for_method[GW_MET_NMETHODS]; /* index into gw_routes, -1 if none */
+    int route_for_method[GW_METHOD_COUNT]; /* index into gw_routes, -1 if none */
     unsigned allowed;                      /* bit set of methods */
 } template_t;
 
@@ -63,7 +63,7 @@ static unsigned add_template(const char *tmpl)
     t->nliterals = 0;
     for (size_t s = 0; s < t->nsegs; s++)
         t->nliterals += !t->segs[s].var;
-    for (int m = 0; m < GW_MET_NMETHODS; m++)
+    for (int m = 0; m < GW_METHOD_COUNT; m++)
         t->route_for_method[m] = -1;
     return ntemplates++;
 }

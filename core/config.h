@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "master/cidr.h"
-#include "master/tenant_limits.h"
+#include "core/cidr.h"
+#include "core/tenant_limits.h"
 
 #define GW_CONFIG_ERR_MAX 512
 
@@ -58,10 +58,10 @@ typedef struct gw_config {
     gw_cidr_list_t admin_allow;
 
     long max_request_size;
-    long max_response_size; /* largest backend reply we accept (gRPC receive limit) */
-    long max_uri_size;      /* request-target bytes past which we answer 414 */
+    long max_response_size;     /* largest backend reply we accept (gRPC receive limit) */
+    long max_uri_size;          /* request-target bytes past which we answer 414 */
     long revocation_table_size; /* segment record of recent logouts (Redis-loss safety) */
-    double request_timeout; /* seconds */
+    double request_timeout;     /* seconds */
 
     char *redis_url;
     bool redis_fail_open;
