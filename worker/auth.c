@@ -32,7 +32,7 @@
 #include "shm/revoke.h"
 #include "worker/jwt.h"
 #include "core/log.h"
-#include "worker/redis.h"
+#include "worker/clients/redis.h"
 #include "worker/respond.h"
 #include "worker/tenant_scope.h"
 

@@ -23,7 +23,7 @@
 #include <strings.h>
 
 #include "core/log.h"
-#include "worker/redis.h"
+#include "worker/clients/redis.h"
 #include "worker/respond.h"
 
 static const char store_script[] = "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) "
@@ -98,7 +98,7 @@ static void on_lookup(const redisReply *reply, const char *error, void *data)
         r->cache = "MISS";
     } else {
         /* Stopped, frozen (timeout), refusing the password, or any other
-         * error reply: also counted as a Redis error by worker/redis.c. */
+         * error reply: also counted as a Redis error by worker/clients/redis.c. */
         (void)error;
         count(r, GW_CTR_CACHE_ERROR);
         r->cache = "ERROR";

@@ -30,7 +30,7 @@
 
 #include "core/log.h"
 #include "worker/respond.h"
-#include "worker/transcode.h"
+#include "worker/transcode/transcode.h"
 #include "worker/upstream.h"
 #include "core/urlenc.h"
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "worker/httpc.h"
+#include "worker/clients/httpc.h"
 #include "core/log.h"
 #include "worker/trace.h"
 #include "worker/trace_int.h"

@@ -43,9 +43,9 @@ typedef struct gw_worker {
     uint64_t started_ms;
 
     /* Feature state, each owned by its module (NULL when the feature is off). */
-    struct gw_grpc_client *grpc;   /* worker/grpc_client.c: channels, CQ thread */
+    struct gw_grpc_client *grpc;   /* worker/clients/grpc_client.c: channels, CQ thread */
     struct gw_http_upstream *http; /* worker/upstream_http.c: notification proxy */
-    struct gw_redis *redis;        /* worker/redis.c */
+    struct gw_redis *redis;        /* worker/clients/redis.c */
     struct gw_jwt_verifier *jwt;   /* worker/jwt.c */
     struct gw_tracer *tracer;      /* worker/trace_export.c (ENABLE_TRACING) */
 } gw_worker_t;

@@ -1,5 +1,5 @@
 /*
- * gRPC C core client for a worker (see worker/grpc_client.h).
+ * gRPC C core client for a worker (see worker/clients/grpc_client.h).
  *
  * Threads: the h2o loop thread creates calls and starts their single batch
  * (both thread-safe in gRPC core); a dedicated thread blocks in
@@ -11,7 +11,7 @@
  * metadata values; gRPC reads those through static-buffer slices until the
  * batch completes, which is before the call is freed.
  */
-#include "worker/grpc_client.h"
+#include "worker/clients/grpc_client.h"
 
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc_security.h>

@@ -11,13 +11,13 @@
  * too (transcode_value.c), so protobuf_c_message_free_unpacked(msg, NULL)
  * releases it however far it got to being built.
  */
-#include "worker/transcode.h"
+#include "worker/transcode/transcode.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/transcode_int.h"
+#include "worker/transcode/transcode_int.h"
 
 /* ---- descriptors ---------------------------------------------------------- */
 

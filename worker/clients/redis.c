@@ -1,5 +1,5 @@
 /*
- * hiredis async on the h2o event loop (see worker/redis.h).
+ * hiredis async on the h2o event loop (see worker/clients/redis.h).
  *
  * Adapter: the connection's fd is wrapped in an h2o socket with
  * H2O_SOCKET_FLAG_DONT_READ, so h2o only reports readiness and hiredis does
@@ -14,7 +14,7 @@
  * Lifetime trap: hiredis frees the redisAsyncContext right after the
  * disconnect callback; nothing here touches it afterwards.
  */
-#include "worker/redis.h"
+#include "worker/clients/redis.h"
 
 #include <async.h>
 #include <stdio.h>

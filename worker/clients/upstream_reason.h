@@ -7,7 +7,7 @@
  * subchannel's error text in the status details; h2o's HTTP/1.1 client
  * reports them as an error string. Both are classified here from the texts
  * those libraries really produce (see docs/TROUBLESHOOTING.md, "502 Bad
- * Gateway: upstream transport errors"). Called by worker/grpc_client.c,
+ * Gateway: upstream transport errors"). Called by worker/clients/grpc_client.c,
  * worker/upstream_http.c and worker/health_probe.c; pure functions.
  */
 #ifndef GW_UPSTREAM_REASON_H

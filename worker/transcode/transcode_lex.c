@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/transcode_int.h"
+#include "worker/transcode/transcode_int.h"
 
 #include "core/digits.h"
 

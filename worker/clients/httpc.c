@@ -1,7 +1,7 @@
 /*
- * Outgoing HTTP/1.1 endpoints (see worker/httpc.h).
+ * Outgoing HTTP/1.1 endpoints (see worker/clients/httpc.h).
  */
-#include "worker/httpc.h"
+#include "worker/clients/httpc.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #include "core/route.h"
-#include "worker/upstream_reason.h"
+#include "worker/clients/upstream_reason.h"
 #include "worker/worker.h"
 
 #define GW_GRPC_MAX_MD 8

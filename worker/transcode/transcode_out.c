@@ -4,7 +4,7 @@
  * scratch arena (gw_transcode_response_packed), leaving out the fields named
  * in RESPONSE_REDACT_FIELDS at any depth (gw_transcode_response_redacted). Called by
  * worker/upstream_grpc.c for every backend reply; the mapping rules are in
- * worker/transcode.h.
+ * worker/transcode/transcode.h.
  *
  * Memory: the JSON text is built in one malloc'd buffer that doubles as
  * needed and is handed to the caller; nothing else is allocated except the
@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/transcode.h"
-#include "worker/transcode_int.h"
+#include "worker/transcode/transcode.h"
+#include "worker/transcode/transcode_int.h"
 
 /* ---- output buffer -------------------------------------------------------- */
 

@@ -1,5 +1,5 @@
 /*
- * Transport failure classification (see worker/upstream_reason.h).
+ * Transport failure classification (see worker/clients/upstream_reason.h).
  *
  * The gRPC texts were collected from gRPC core 1.51 with the gateway's
  * channel arguments against listeners that refuse, accept and stay silent,
@@ -16,7 +16,7 @@
  *     recvmsg:Connection reset by peer
  *     Trying to connect an http1.x server
  */
-#include "worker/upstream_reason.h"
+#include "worker/clients/upstream_reason.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
  * Internals shared by the transcoder's files. Nothing else includes this
  * header (but the transcoder's tests and fuzzer): the public API is
- * worker/transcode.h.
+ * worker/transcode/transcode.h.
  *
  *   transcode.c        public request API, field lookup, parameters, error texts
  *   transcode_value.c  value conversion and storage into messages

@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/transcode.h"
-#include "worker/transcode_int.h"
+#include "worker/transcode/transcode.h"
+#include "worker/transcode/transcode_int.h"
 
 typedef enum { JP_OK = 0, JP_SYNTAX, JP_INVALID, JP_TOO_DEEP, JP_NOMEM } jp_status_t;
 
