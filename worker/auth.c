@@ -152,7 +152,7 @@ static void on_blacklist_reply(const redisReply *reply, const char *error, void 
     else
         res = GW_NEXT;
     if (res == GW_NEXT)
-        gw_pipeline_resume(r);
+        gw_request_resume(r);
 }
 
 static gw_stage_result_t check_blacklist(gw_request_t *r)

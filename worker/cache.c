@@ -103,7 +103,7 @@ static void on_lookup(const redisReply *reply, const char *error, void *data)
         count(r, GW_CTR_CACHE_ERROR);
         r->cache = "ERROR";
     }
-    gw_pipeline_resume(r);
+    gw_request_resume(r);
 }
 
 /* Whether a header value holds the token no-cache, in any case. */
