@@ -1,7 +1,7 @@
 /*
  * Digit values shared by the parsers we own: hex (JSON \u escapes in
- * worker/transcode_lex.c, %XX in core/urlenc.c) and base64 (JWT segments in
- * worker/jwt.c, protobuf `bytes` fields in worker/transcode_value.c).
+ * worker/transcode/transcode_lex.c, %XX in core/urlenc.c) and base64 (JWT segments in
+ * worker/jwt.c, protobuf `bytes` fields in worker/transcode/transcode_value.c).
  */
 #ifndef GW_DIGITS_H
 #define GW_DIGITS_H

@@ -43,7 +43,7 @@
  * label of api_gateway_backend_requests_total). NONE = the call completed
  * with a status from the backend (any code); the others are transport
  * failures, classified from gRPC core's status details or h2o's client
- * errors (worker/upstream_reason.c). */
+ * errors (worker/clients/upstream_reason.c). */
 typedef enum {
     GW_REASON_NONE = 0,
     GW_REASON_REFUSED,         /* nothing listens: ECONNREFUSED */
