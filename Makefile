@@ -2,7 +2,8 @@
 #
 #   make            build bin/api-gateway (and the demo backends)
 #   make run        demo: demo backends + gateway in the foreground (Ctrl-C stops all)
-#   make test       unit tests, then integration tests against the real gateway
+#   make test       include layers (check-layers), unit tests, then integration tests
+#   make check-layers  fail on an include that goes the wrong way between layers
 #   make test-asan  the same suite with ASan + UBSan + LeakSanitizer
 #   make bench      benchmarks against nginx, results in docs/PERFORMANCE.md
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS each
@@ -55,7 +56,7 @@ BACKEND_SRC := $(wildcard tests/backends/*.c)
 BACKEND_BIN := $(if $(BACKEND_SRC),$(BUILD)/bin/demo-backend)
 
 .PHONY: all deps deps-run deps-test deps-bench deps-fuzz run test test-unit test-integration test-asan bench fuzz chaos \
-	format clean check-config install deb
+	format clean check-config check-layers install deb
 .DELETE_ON_ERROR:
 # Generated protobuf-c sources are intermediates: keep them between builds.
 .SECONDARY: $(GEN_C) $(GEN_H) $(patsubst $(GEN)/%.c,$(BUILD)/fuzz/gen/%.o,$(GEN_C))
@@ -141,7 +142,13 @@ check-config: $(BIN)/api-gateway
 	@echo "checking etc/api-gateway.conf with JWT_SECRET=placeholder (set the real one in the environment or /etc/api-gateway/secrets.env)"
 	JWT_SECRET=$${JWT_SECRET:-placeholder} $(BIN)/api-gateway -t -c etc/api-gateway.conf
 
+# Include layers go one way (docs/ARCHITECTURE.md, Layers); `make test` checks
+# them before the suites.
+check-layers:
+	@tests/check-layers.sh
+
 test: $(BUILD)/.deps-test all $(UNIT_BIN)
+	@tests/check-layers.sh
 	@BUILD=$(BUILD) GW_BIN=$(BIN)/api-gateway GW_BACKEND=$(BACKEND_BIN) tests/run-tests.sh
 
 test-unit: $(BUILD)/.deps-test $(UNIT_BIN)
