@@ -1,8 +1,10 @@
 /*
  * The route table and its matcher. Routes are static data (core/route_table.c):
- * method + path template → what serves it (a built-in handler, a gRPC
- * method, or the notification HTTP proxy), whether a JWT is needed, which
- * roles, and the metric endpoint label (the template, never the raw path).
+ * method + path template → what serves it (a built-in, named by id and
+ * mapped to its handler by worker/builtin.c; a gRPC method; or the
+ * notification HTTP proxy), whether a JWT is needed, which roles, and the
+ * metric endpoint label (the template, never the raw path). In core/ because
+ * both processes use it: workers match requests, the master names metrics.
  *
  * Matching walks the request path once, compares segment by segment and
  * records path variables as pointers into the path: no allocation.

@@ -1,5 +1,5 @@
 /*
- * The gateway's routes (SPEC §4). Order matters only for readability: the
+ * The gateway's routes (docs/API.md, Routes). Order matters only for readability: the
  * matcher picks the template that matches segment by segment, literals
  * before variables ("/users/search" before "/users/{user_id}").
  *

@@ -17,7 +17,7 @@
  *                 segment (every worker sees it at once) and blacklist it in
  *                 Redis, both for the token's remaining lifetime.
  *
- * Messages are the SPEC's; the reason behind a 401 goes to the log, never
+ * Messages are those of docs/API.md, Errors; the reason behind a 401 goes to the log, never
  * the token itself.
  */
 #include "worker/auth.h"

@@ -22,7 +22,7 @@ void gw_breaker_gate_record(gw_worker_t *w, gw_service_t service, const gw_cb_ti
 /* POST /admin/breakers/{service}/reset from client address `by`. */
 void gw_breaker_gate_reset(gw_worker_t *w, gw_service_t service, const char *by);
 
-/* SPEC §4: which gRPC results count as failures. */
+/* docs/API.md, Status mapping: which gRPC results count as failures. */
 bool gw_breaker_is_failure(int grpc_status, bool transport);
 
 #endif

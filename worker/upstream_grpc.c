@@ -5,7 +5,7 @@
  * Request: JSON body + query parameters + path variables → the route's input
  * message (worker/transcode/transcode.c; for authenticated routes built earlier by the
  * authorize stage, which checks and fills its tenant_id: worker/tenant_scope.c),
- * packed and sent with the SPEC's metadata and a deadline of the request's
+ * packed and sent with the metadata of docs/API.md, Backend metadata and a deadline of the request's
  * remaining time. Reply: the output message as JSON, or the mapped error.
  * Called by the dispatch stage; completion runs on the loop thread.
  */

@@ -5,7 +5,7 @@
  * with h2o's HTTP/1.1 client over a keep-alive socket pool. The whole
  * upstream response is buffered (at most MAX_RESPONSE_SIZE: a bigger one is
  * a 502) and sent through our responders, so it is counted, logged and,
- * when the service is unreachable, answered with the SPEC's envelope and the
+ * when the service is unreachable, answered with the envelope (docs/API.md, Envelope) and the
  * guide's messages.
  */
 #include <grpc/status.h>

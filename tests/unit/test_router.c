@@ -1,5 +1,5 @@
 /*
- * Route table and matcher: every SPEC route resolves to the right template
+ * Route table and matcher: every route of docs/API.md, Routes resolves to the right template
  * and method, variables are captured without allocation, literals win over
  * variables, 404 and 405 carry the right endpoint and Allow set.
  */

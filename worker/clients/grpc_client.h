@@ -71,7 +71,7 @@ gw_grpc_call_t *gw_grpc_call_start(gw_worker_t *w, gw_service_t service, const c
 void gw_grpc_call_cancel(gw_grpc_call_t *call);
 const gw_grpc_result_t *gw_grpc_call_result(const gw_grpc_call_t *call);
 
-/* Classify a failed call the way the guide words it: fills `message` with
+/* Classify a failed call the way docs/API.md, Errors words it: fills `message` with
  * a transport failure's message (gw_reason_message: "connection refused",
  * "dial tcp: lookup HOST: no such host", "connect timeout", "TLS handshake
  * failed", ... all 502, *transport set), "context deadline exceeded" (504),
@@ -89,7 +89,7 @@ unsigned gw_grpc_result_code(const gw_grpc_result_t *res);
  * with 413 before starting a call). */
 size_t gw_grpc_max_send(const gw_worker_t *w);
 
-/* gRPC status → HTTP status (SPEC §4). */
+/* gRPC status → HTTP status (docs/API.md, Status mapping). */
 int gw_grpc_status_to_http(grpc_status_code code);
 
 /* The configured target ("host:port") of a backend service. */

@@ -1,12 +1,12 @@
 /*
- * JSON <-> protobuf-c transcoding for the REST -> gRPC path (SPEC §4 "JSON ↔ protobuf").
+ * JSON <-> protobuf-c transcoding for the REST -> gRPC path (docs/API.md, Envelope).
  *
  * Driven only by protobuf-c descriptors: no per-message code. Called by the
  * gRPC upstream (worker/upstream_grpc.c) to build a route's input message from
  * the JSON body, query parameters and path variables, and to render the
  * backend's reply as JSON.
  *
- * Mapping (the contract, see SPEC §4):
+ * Mapping (the contract, see docs/API.md, Envelope):
  *   output  proto field names, every field emitted at its default (sub-messages
  *           as null when unset; of a oneof only the member that is set), fields in
  *           field-number order (= declaration order in our protos), 64-bit integers
