@@ -2,14 +2,16 @@
 #
 #   make            build bin/api-gateway (and the demo backends)
 #   make run        demo: demo backends + gateway in the foreground (Ctrl-C stops all)
-#   make test       unit tests, then integration tests against the real gateway
+#   make test       include layers (check-layers), unit tests, then integration tests
+#   make check-layers  fail on an include that goes the wrong way between layers
 #   make test-asan  the same suite with ASan + UBSan + LeakSanitizer
 #   make bench      benchmarks against nginx, results in docs/PERFORMANCE.md
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS each
 #   make chaos      faults under load for CHAOS_SECONDS (tests/chaos)
 #   make deps       install missing Debian packages (as root) or print the apt-get line
 #
-# Sources are found by wildcard: master/*.c, worker/*.c, shm/*.c, proto/*.proto,
+# Sources are found by wildcard: core/*.c, shm/*.c, master/*.c, worker/*.c,
+# worker/clients/*.c, worker/transcode/*.c, proto/*.proto,
 # tests/unit/test_*.c, tests/fuzz/fuzz_*.c, tests/backends/*.c.
 
 BUILD ?= build
@@ -42,7 +44,8 @@ DEB_FUZZ := clang libclang-rt-14-dev
 PROTO_SRC := $(wildcard proto/*.proto)
 GEN_C := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTO_SRC))
 GEN_H := $(GEN_C:.c=.h)
-GW_SRC := $(wildcard shm/*.c) $(wildcard worker/*.c) $(filter-out master/main.c,$(wildcard master/*.c))
+GW_SRC := $(wildcard core/*.c) $(wildcard shm/*.c) $(wildcard worker/*.c) $(wildcard worker/clients/*.c) \
+	$(wildcard worker/transcode/*.c) $(filter-out master/main.c,$(wildcard master/*.c))
 GW_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(GW_SRC)) $(patsubst $(GEN)/%.c,$(OBJ)/gen/%.o,$(GEN_C))
 LIBGW := $(BUILD)/libgw.a
 
@@ -53,7 +56,7 @@ BACKEND_SRC := $(wildcard tests/backends/*.c)
 BACKEND_BIN := $(if $(BACKEND_SRC),$(BUILD)/bin/demo-backend)
 
 .PHONY: all deps deps-run deps-test deps-bench deps-fuzz run test test-unit test-integration test-asan bench fuzz chaos \
-	format clean check-config install deb
+	format clean check-config check-layers install deb
 .DELETE_ON_ERROR:
 # Generated protobuf-c sources are intermediates: keep them between builds.
 .SECONDARY: $(GEN_C) $(GEN_H) $(patsubst $(GEN)/%.c,$(BUILD)/fuzz/gen/%.o,$(GEN_C))
@@ -139,7 +142,13 @@ check-config: $(BIN)/api-gateway
 	@echo "checking etc/api-gateway.conf with JWT_SECRET=placeholder (set the real one in the environment or /etc/api-gateway/secrets.env)"
 	JWT_SECRET=$${JWT_SECRET:-placeholder} $(BIN)/api-gateway -t -c etc/api-gateway.conf
 
+# Include layers go one way (docs/ARCHITECTURE.md, Layers); `make test` checks
+# them before the suites.
+check-layers:
+	@tests/check-layers.sh
+
 test: $(BUILD)/.deps-test all $(UNIT_BIN)
+	@tests/check-layers.sh
 	@BUILD=$(BUILD) GW_BIN=$(BIN)/api-gateway GW_BACKEND=$(BACKEND_BIN) tests/run-tests.sh
 
 test-unit: $(BUILD)/.deps-test $(UNIT_BIN)

@@ -16,9 +16,9 @@
 #include "master/master.h"
 #include "master/sweep.h"
 #include "shm/revoke.h"
-#include "worker/log.h"
-#include "worker/route.h"
-#include "worker/tls.h"
+#include "core/log.h"
+#include "core/route.h"
+#include "core/tls.h"
 
 #define GW_VERSION "0.1.0"
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "master/sweep.h"
-#include "worker/log.h"
+#include "core/log.h"
 
 #define TICK_MS            50
 #define RENDER_INTERVAL_MS 250

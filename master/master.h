@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "master/config.h"
+#include "core/config.h"
 #include "shm/segment.h"
 
 #define GW_MAX_CHILDREN 256

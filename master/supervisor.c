@@ -13,9 +13,9 @@
 
 #include "master/master.h"
 #include "master/notify.h"
-#include "worker/log.h"
-#include "worker/tls.h"
-#include "worker/worker.h"
+#include "core/log.h"
+#include "core/tls.h"
+#include "core/worker_entry.h"
 
 #define RESPAWN_BACKOFF_MAX_MS  5000
 #define RESPAWN_STABLE_MS       10000 /* a worker alive this long resets the backoff */

@@ -23,8 +23,8 @@
 #include "shm/breaker.h"
 #include "shm/limiter.h"
 #include "shm/qsbr.h"
-#include "worker/breaker_gate.h"
-#include "worker/log.h"
+#include "shm/breaker_log.h"
+#include "core/log.h"
 
 #define STATS_INTERVAL_MS 2000
 #define GRACE_WARN_MS     10000

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "master/config.h"
+#include "core/config.h"
 #include "shm/segment.h"
 
 struct gw_master;

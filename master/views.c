@@ -10,7 +10,7 @@
 
 #include "master/sweep.h"
 #include "shm/view.h"
-#include "worker/log.h"
+#include "core/log.h"
 
 void gw_views_render(gw_master_t *m)
 {

@@ -8,7 +8,7 @@
 
 #include "master/master.h"
 #include "shm/metrics.h"
-#include "worker/buf.h"
+#include "core/buf.h"
 
 void gw_views_render_metrics(gw_master_t *m, gw_buf_t *b, gw_metrics_slot_t *scratch);
 /* Returns the HTTP status to serve the body with. */

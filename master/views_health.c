@@ -11,7 +11,7 @@
 
 #include "master/views.h"
 #include "shm/health.h"
-#include "worker/route.h"
+#include "core/route.h"
 
 /* Results older than this are stale: the probing worker is gone or stuck. */
 #define STALE_MS 30000

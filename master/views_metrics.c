@@ -11,14 +11,14 @@
 #include <unistd.h>
 
 #include "master/master.h"
-#include "master/procstat.h"
+#include "core/procstat.h"
 #include "master/sweep.h"
 #include "shm/breaker.h"
 #include "shm/limiter.h"
 #include "shm/revoke.h"
 #include "master/views.h"
 #include "shm/metrics.h"
-#include "worker/route.h"
+#include "core/route.h"
 
 static void family(gw_buf_t *b, const char *name, const char *type, const char *help)
 {

@@ -19,7 +19,7 @@
  * (tests/unit/test_breaker.c kills a process at every instruction of a
  * breaker's whole cycle).
  *
- * Transitions (SPEC §4): closed → open when the window holds at least
+ * Transitions (docs/API.md, Status mapping): closed → open when the window holds at least
  * min_requests calls with failures/requests >= failure_ratio; open → half-open
  * once open_timeout has passed, by whichever comes first: a request
  * (gw_breaker_acquire) or the master's tick (gw_breaker_tick, so the state

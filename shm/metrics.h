@@ -17,24 +17,15 @@
 #include <stdint.h>
 #include <urcu/system.h>
 
-#define GW_MET_MAX_ENDPOINTS 48 /* route templates + built-ins + "unmatched" */
-#define GW_MET_NMETHODS      8
+#include "core/method.h"
+
+#define GW_MET_MAX_ENDPOINTS GW_ENDPOINT_MAX /* route templates + built-ins + "unmatched" */
+#define GW_MET_NMETHODS      GW_METHOD_COUNT
 #define GW_MET_NLISTED       28 /* exact status codes; then 4 class buckets 2xx..5xx */
 #define GW_MET_NSTATUS       32
 #define GW_MET_NBUCKETS      11 /* .005 … 10 s; index GW_MET_NBUCKETS is +Inf */
 #define GW_MET_MAX_SERVICES  8
 #define GW_MET_NCODES        23 /* gRPC codes 0..16, HTTP 2xx/4xx/5xx, local size refusals, transport */
-
-typedef enum {
-    GW_METHOD_GET = 0,
-    GW_METHOD_HEAD,
-    GW_METHOD_POST,
-    GW_METHOD_PUT,
-    GW_METHOD_DELETE,
-    GW_METHOD_PATCH,
-    GW_METHOD_OPTIONS,
-    GW_METHOD_OTHER,
-} gw_method_t;
 
 /* Backend result codes beyond the 17 gRPC status codes (HTTP proxy results). */
 #define GW_CODE_HTTP_2XX 17
@@ -52,7 +43,7 @@ typedef enum {
  * label of api_gateway_backend_requests_total). NONE = the call completed
  * with a status from the backend (any code); the others are transport
  * failures, classified from gRPC core's status details or h2o's client
- * errors (worker/upstream_reason.c). */
+ * errors (worker/clients/upstream_reason.c). */
 typedef enum {
     GW_REASON_NONE = 0,
     GW_REASON_REFUSED,         /* nothing listens: ECONNREFUSED */

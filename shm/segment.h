@@ -31,6 +31,7 @@
 #include <urcu/system.h>
 #include <urcu/uatomic.h>
 
+#include "core/clock.h"
 #include "shm/metrics.h"
 
 #define GW_SHM_MAGIC          0x31474553574741ULL /* "AGWSEG1" */
@@ -105,7 +106,7 @@ typedef struct {
     uint64_t probe_lease __attribute__((aligned(128)));
 } gw_shm_header_t;
 
-typedef struct {
+typedef struct gw_shm {
     gw_shm_header_t *hdr;
     size_t size;
 } gw_shm_t;
@@ -152,9 +153,5 @@ int gw_shm_slot_find(const gw_shm_t *shm, pid_t pid);
  * offset of the word inside gw_metrics_slot_t. */
 uint64_t gw_shm_sum_u64(const gw_shm_t *shm, size_t offset);
 int64_t gw_shm_sum_i64(const gw_shm_t *shm, size_t offset);
-
-uint64_t gw_now_ms(void);  /* CLOCK_MONOTONIC */
-uint64_t gw_wall_ms(void); /* CLOCK_REALTIME */
-uint64_t gw_now_us(void);  /* CLOCK_MONOTONIC */
 
 #endif

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "worker/log.h"
+#include "core/log.h"
 
 #define ACCEPT_BATCH           16 /* connections per wake-up, so one busy listener cannot starve requests */
 #define ACCEPT_BACKOFF_MS      200

@@ -4,15 +4,15 @@
  */
 #include <string.h>
 
-#include "master/procstat.h"
+#include "core/procstat.h"
 #include "shm/breaker.h"
 #include "shm/health.h"
 #include "shm/qsbr.h"
 #include "shm/view.h"
 #include "worker/breaker_gate.h"
-#include "worker/buf.h"
+#include "core/buf.h"
 #include "worker/builtin.h"
-#include "worker/log.h"
+#include "core/log.h"
 #include "worker/request.h"
 #include "worker/respond.h"
 

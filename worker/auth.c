@@ -17,7 +17,7 @@
  *                 segment (every worker sees it at once) and blacklist it in
  *                 Redis, both for the token's remaining lifetime.
  *
- * Messages are the SPEC's; the reason behind a 401 goes to the log, never
+ * Messages are those of docs/API.md, Errors; the reason behind a 401 goes to the log, never
  * the token itself.
  */
 #include "worker/auth.h"
@@ -31,8 +31,8 @@
 
 #include "shm/revoke.h"
 #include "worker/jwt.h"
-#include "worker/log.h"
-#include "worker/redis.h"
+#include "core/log.h"
+#include "worker/clients/redis.h"
 #include "worker/respond.h"
 #include "worker/tenant_scope.h"
 
@@ -152,7 +152,7 @@ static void on_blacklist_reply(const redisReply *reply, const char *error, void 
     else
         res = GW_NEXT;
     if (res == GW_NEXT)
-        gw_pipeline_resume(r);
+        gw_request_resume(r);
 }
 
 static gw_stage_result_t check_blacklist(gw_request_t *r)

@@ -62,3 +62,17 @@ int gw_builtin_metrics(gw_request_t *r)
         gw_respond(r, status, "text/plain; version=0.0.4; charset=utf-8", body, len);
     return 0;
 }
+
+gw_builtin_fn gw_builtin_handler(gw_builtin_t id)
+{
+    static const gw_builtin_fn handlers[GW_BUILTIN_COUNT] = {
+        [GW_BUILTIN_HEALTH] = gw_builtin_health,
+        [GW_BUILTIN_READY] = gw_builtin_ready,
+        [GW_BUILTIN_METRICS] = gw_builtin_metrics,
+        [GW_BUILTIN_DEBUG_WORKERS] = gw_admin_workers,
+        [GW_BUILTIN_DEBUG_SHM] = gw_admin_shm,
+        [GW_BUILTIN_ADMIN_BREAKERS] = gw_admin_breakers,
+        [GW_BUILTIN_ADMIN_BREAKER_RESET] = gw_admin_breaker_reset,
+    };
+    return (unsigned)id < GW_BUILTIN_COUNT ? handlers[id] : NULL;
+}

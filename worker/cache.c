@@ -22,8 +22,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "worker/log.h"
-#include "worker/redis.h"
+#include "core/log.h"
+#include "worker/clients/redis.h"
 #include "worker/respond.h"
 
 static const char store_script[] = "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) "
@@ -98,12 +98,12 @@ static void on_lookup(const redisReply *reply, const char *error, void *data)
         r->cache = "MISS";
     } else {
         /* Stopped, frozen (timeout), refusing the password, or any other
-         * error reply: also counted as a Redis error by worker/redis.c. */
+         * error reply: also counted as a Redis error by worker/clients/redis.c. */
         (void)error;
         count(r, GW_CTR_CACHE_ERROR);
         r->cache = "ERROR";
     }
-    gw_pipeline_resume(r);
+    gw_request_resume(r);
 }
 
 /* Whether a header value holds the token no-cache, in any case. */

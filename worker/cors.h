@@ -1,7 +1,7 @@
 /*
  * CORS (CORS_ALLOWED_ORIGINS; empty = off): the Access-Control-* headers on
  * responses to allowed origins and the answer to preflight requests.
- * Called by worker/respond.c (headers) and worker/request.c (preflight).
+ * Called by worker/respond.c (headers) and worker/pipeline.c (preflight).
  */
 #ifndef GW_CORS_H
 #define GW_CORS_H

@@ -4,7 +4,7 @@
  */
 #include "worker/drain.h"
 
-#include "worker/log.h"
+#include "core/log.h"
 #include "worker/respond.h"
 
 static h2o_linklist_t tracked = {&tracked, &tracked};

@@ -10,7 +10,7 @@
  * response or an access line. Requests that finish before the deadline are
  * untouched: a reload keeps every request shorter than SHUTDOWN_TIMEOUT.
  *
- * Called by worker/request.c (track when a stage goes asynchronous, untrack
+ * Called by worker/pipeline.c (track when a stage goes asynchronous, untrack
  * when the request finishes) and worker/worker.c (cut). Loop thread only.
  */
 #ifndef GW_DRAIN_H

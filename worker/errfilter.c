@@ -8,9 +8,9 @@
  */
 #include "worker/errfilter.h"
 
-#include "worker/buf.h"
+#include "core/buf.h"
 #include "worker/respond.h"
-#include "worker/stages.h"
+#include "worker/pipeline.h"
 
 typedef struct {
     h2o_ostream_t super;
@@ -49,7 +49,7 @@ static const char *message_for(int status)
 static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
 {
     (void)self;
-    gw_request_t *r = gw_request_new(req);
+    gw_request_t *r = gw_pipeline_begin(req);
     int status = req->res.status;
     char storage[512];
     gw_buf_t b;

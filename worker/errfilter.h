@@ -1,6 +1,6 @@
 /*
  * The early-error filter (worker/errfilter.c): h2o's own error responses
- * rewritten into the SPEC's envelope, counted and logged.
+ * rewritten into the envelope of docs/API.md, Envelope, counted and logged.
  */
 #ifndef GW_ERRFILTER_H
 #define GW_ERRFILTER_H

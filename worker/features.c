@@ -7,9 +7,9 @@
 #include "worker/features.h"
 
 #include "worker/auth.h"
-#include "worker/grpc_client.h"
+#include "worker/clients/grpc_client.h"
 #include "worker/health_probe.h"
-#include "worker/redis.h"
+#include "worker/clients/redis.h"
 #include "worker/trace.h"
 #include "worker/upstream.h"
 

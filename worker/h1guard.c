@@ -51,7 +51,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "worker/log.h"
+#include "core/log.h"
 #include "worker/respond.h"
 
 /* picohttpparser's header entry as libh2o passes it (its header is not

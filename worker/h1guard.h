@@ -1,8 +1,8 @@
 /*
  * The HTTP/1 request-head guard (worker/h1guard.c): RFC 9112 framing rules,
  * head size limits, and h2o's own parse errors turned into requests that our
- * handler refuses in the SPEC's envelope. Initialised by worker/worker.c;
- * gw_request_on_req (worker/request.c) asks gw_h1guard_refused() first.
+ * handler refuses in the envelope of docs/API.md, Envelope. Initialised by worker/worker.c;
+ * gw_pipeline_on_req (worker/pipeline.c) asks gw_h1guard_refused() first.
  */
 #ifndef GW_H1GUARD_H
 #define GW_H1GUARD_H

@@ -7,7 +7,7 @@
 
 #include <poll.h>
 
-#include "worker/log.h"
+#include "core/log.h"
 #include "worker/respond.h"
 
 #define POLL_BATCH 256

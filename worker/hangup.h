@@ -15,7 +15,7 @@
  * work cancelled and is answered 499 with Connection: close, which records
  * the 499 (metrics, access line) and lets h2o close the connection.
  *
- * Called by worker/request.c (watch when a stage goes asynchronous, unwatch
+ * Called by worker/pipeline.c (watch when a stage goes asynchronous, unwatch
  * when the request finishes). Loop thread only.
  */
 #ifndef GW_HANGUP_H

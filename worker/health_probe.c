@@ -8,7 +8,7 @@
  * The notification service (HTTP, not gRPC) is probed by the same worker
  * with GET NOTIFICATION_HEALTH_PATH, one fresh connection per round: 2xx is
  * healthy, any other status or a transport failure is "unhealthy: <reason>"
- * with the proxy's transport wording (worker/upstream_reason.h). The
+ * with the proxy's transport wording (worker/clients/upstream_reason.h). The
  * master's view counts it as degrading /health, not failing it.
  */
 #include "worker/health_probe.h"
@@ -19,11 +19,11 @@
 
 #include "proto/pb.h"
 #include "shm/health.h"
-#include "worker/grpc_client.h"
-#include "worker/httpc.h"
-#include "worker/log.h"
-#include "worker/redis.h"
-#include "worker/upstream_reason.h"
+#include "worker/clients/grpc_client.h"
+#include "worker/clients/httpc.h"
+#include "core/log.h"
+#include "worker/clients/redis.h"
+#include "worker/clients/upstream_reason.h"
 
 #define PROBE_INTERVAL_MS 2000
 #define PROBE_TIMEOUT_MS  1500

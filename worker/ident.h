@@ -3,7 +3,7 @@
  * X-Request-ID when well-formed, else a fresh UUIDv4) and the client address
  * (the peer, or the X-Forwarded-For entry added by the last trusted proxy
  * when the peer is in TRUSTED_PROXIES; repeated X-Forwarded-For lines are
- * read as one list). Called once per request by worker/request.c.
+ * read as one list). Called once per request by worker/pipeline.c (gw_pipeline_begin).
  */
 #ifndef GW_IDENT_H
 #define GW_IDENT_H

@@ -13,7 +13,7 @@
  */
 #include "worker/jwt.h"
 
-#include "worker/digits.h"
+#include "core/digits.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -165,61 +165,9 @@ void gw_jwt_verifier_free(gw_jwt_verifier_t *v)
 
 /* ---- JWT_REQUIRED_CLAIMS ------------------------------------------------ */
 
-/* Split `list` into names; fills out[] when non-NULL. Returns the count or
- * -1 with a message naming the problem (the names come from the operator's
- * config, never from a token, so echoing them is safe). */
-static int parse_required(const char *list, char out[][GW_JWT_MAX_CLAIM_NAME], char *err, size_t errlen)
-{
-    int n = 0;
-    const char *p = list;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p == '\0')
-        return 0;
-    for (;;) {
-        const char *end = p + strcspn(p, ",");
-        const char *last = end;
-        while (last > p && (last[-1] == ' ' || last[-1] == '\t'))
-            last--;
-        size_t len = (size_t)(last - p);
-        if (len == 0 || len >= GW_JWT_MAX_CLAIM_NAME) {
-            snprintf(err, errlen, "JWT_REQUIRED_CLAIMS: %s claim name in \"%s\"",
-                     len ? "too long a" : "empty", list);
-            return -1;
-        }
-        for (size_t i = 0; i < len; i++) {
-            unsigned char ch = (unsigned char)p[i];
-            if (ch <= ' ' || ch >= 0x7f || ch == '"' || ch == '\\') {
-                snprintf(err, errlen, "JWT_REQUIRED_CLAIMS: invalid character in claim name \"%.*s\"",
-                         (int)len, p);
-                return -1;
-            }
-        }
-        if (n == GW_JWT_MAX_REQUIRED) {
-            snprintf(err, errlen, "JWT_REQUIRED_CLAIMS: more than %d claim names", GW_JWT_MAX_REQUIRED);
-            return -1;
-        }
-        if (out != NULL) {
-            memcpy(out[n], p, len);
-            out[n][len] = '\0';
-        }
-        n++;
-        if (*end == '\0')
-            return n;
-        p = end + 1;
-        while (*p == ' ' || *p == '\t')
-            p++;
-    }
-}
-
-int gw_jwt_required_claims_check(const char *list, char *err, size_t errlen)
-{
-    return parse_required(list, NULL, err, errlen) < 0 ? -1 : 0;
-}
-
 int gw_jwt_verifier_require(gw_jwt_verifier_t *v, const char *list, char *err, size_t errlen)
 {
-    int n = parse_required(list, v->required, err, errlen);
+    int n = gw_jwt_required_claims_parse(list, v->required, err, errlen);
     if (n < 0)
         return -1;
     v->nrequired = (size_t)n;

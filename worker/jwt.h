@@ -18,10 +18,10 @@
 #include <stddef.h>
 #include <time.h>
 
-#define GW_JWT_MAX_TOKEN      8192
-#define GW_JWT_MAX_ROLES      16
-#define GW_JWT_MAX_REQUIRED   16 /* names in JWT_REQUIRED_CLAIMS */
-#define GW_JWT_MAX_CLAIM_NAME 64
+#include "core/jwt_claims.h"
+
+#define GW_JWT_MAX_TOKEN 8192
+#define GW_JWT_MAX_ROLES 16
 
 typedef enum { GW_JWT_HS256, GW_JWT_HS384, GW_JWT_HS512, GW_JWT_RS256, GW_JWT_ES256 } gw_jwt_alg_t;
 
@@ -59,13 +59,8 @@ gw_jwt_verifier_t *gw_jwt_verifier_new(gw_jwt_alg_t alg, const char *secret, con
                                        size_t errlen);
 void gw_jwt_verifier_free(gw_jwt_verifier_t *v);
 
-/* Check a JWT_REQUIRED_CLAIMS value: comma-separated names (spaces around
- * them ignored), each 1..63 printable ASCII characters without spaces or
- * quotes, at most GW_JWT_MAX_REQUIRED; "" is allowed. -1 + err otherwise.
- * Used by the config loader (master/config.c) and by gw_jwt_verifier_require. */
-int gw_jwt_required_claims_check(const char *list, char *err, size_t errlen);
-
-/* Make tokens carry every claim named in `list` (as checked above). */
+/* Make tokens carry every claim named in `list` (syntax checked by
+ * gw_jwt_required_claims_check, core/jwt_claims.h). */
 int gw_jwt_verifier_require(gw_jwt_verifier_t *v, const char *list, char *err, size_t errlen);
 
 /* Verify a compact JWS (not NUL-terminated) at `now`; fills *claims on OK. */

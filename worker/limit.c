@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "master/tenant_limits.h"
+#include "core/tenant_limits.h"
 #include "shm/limiter.h"
-#include "worker/log.h"
+#include "core/log.h"
 #include "worker/respond.h"
 
 #define KEY_KIND_IP     1

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "worker/buf.h"
+#include "core/buf.h"
 
 typedef enum {
     GW_PROXY_PATH_OK = 0,

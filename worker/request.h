@@ -1,11 +1,14 @@
 /*
- * Per-request state and the request pipeline.
+ * Per-request state and its accessors (worker/request.c), beneath the
+ * stages: every stage, responder and handler includes this; it includes no
+ * stage and not the driver (worker/pipeline.h).
  *
  * A gw_request_t lives in the h2o request's memory pool (allocated with a
- * dispose callback), so it is freed with the request. The pipeline runs its
- * stages in order; a stage either passes (GW_NEXT), answers (GW_DONE), or
- * starts asynchronous work (GW_ASYNC) whose completion calls
- * gw_pipeline_resume(). Asynchronous work must hold a gw_pending_t: if the
+ * dispose callback), so it is freed with the request. The driver
+ * (worker/pipeline.c) runs the stages in order; a stage either passes
+ * (GW_NEXT), answers (GW_DONE), or starts asynchronous work (GW_ASYNC) whose
+ * completion calls gw_request_resume(), which continues through the callback
+ * the driver set when it created the request. Asynchronous work must hold a gw_pending_t: if the
  * client disappears first (HTTP/2 reset), the request's dispose callback
  * clears the pending's request pointer and calls its cancel hook, and the
  * completion then only cleans up after itself. HTTP/1 clients that hang up
@@ -18,7 +21,7 @@
 #include <stdint.h>
 
 #include "shm/breaker.h"
-#include "worker/route.h"
+#include "core/route.h"
 #include "worker/trace.h"
 #include "worker/worker.h"
 
@@ -82,16 +85,26 @@ typedef struct gw_request {
     long rl_limit, rl_remaining, rl_reset;
     /* Per-stage timings for LOG_LEVEL=debug (microseconds). */
     uint32_t t_auth_us, t_limit_us, t_backend_us;
+
+    /* Set by the driver (worker/pipeline.c) at creation: continue the
+     * pipeline after asynchronous work; and what to undo when the request
+     * is answered (watches, the server span). Either may be NULL. */
+    void (*resume)(struct gw_request *r);
+    void (*on_finish)(struct gw_request *r, int status);
 } gw_request_t;
 
-/* h2o entry point, registered on the catch-all path. */
-int gw_request_on_req(h2o_handler_t *self, h2o_req_t *req);
+/* Set up the per-request state in req's pool with the driver's hooks (see
+ * above); called by the driver only (gw_pipeline_begin). */
+gw_request_t *gw_request_new(h2o_req_t *req, void (*resume)(gw_request_t *r),
+                             void (*on_finish)(gw_request_t *r, int status));
 
-/* Continue the pipeline after asynchronous work (on the loop thread). */
-void gw_pipeline_resume(gw_request_t *r);
+/* Continue the pipeline after asynchronous work (on the loop thread): calls
+ * the resume callback the driver set. */
+void gw_request_resume(gw_request_t *r);
 
-/* Record status, metrics and the access line; called once per request by the
- * responders in worker/respond.c just before the response starts. */
+/* Record status, metrics and the access line, and run the driver's
+ * on_finish hook; called once per request by the responders in
+ * worker/respond.c just before the response starts. */
 void gw_request_finish(gw_request_t *r, int status);
 
 /* Seconds left before REQUEST_TIMEOUT (may be <= 0). */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "worker/buf.h"
+#include "core/buf.h"
 #include "worker/cors.h"
 
 const char *gw_error_code_for_status(int status)

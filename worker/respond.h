@@ -2,7 +2,7 @@
  * Responders: every response the pipeline produces goes through here, so
  * that each one carries X-Correlation-ID (and X-RateLimit-* / CORS headers
  * where due, WWW-Authenticate: Bearer on every 401), errors share the
- * SPEC's envelope, and gw_request_finish() records the status, the metrics
+ * envelope of docs/API.md, Envelope, and gw_request_finish() records the status, the metrics
  * and the access line exactly once.
  */
 #ifndef GW_RESPOND_H

@@ -1,6 +1,6 @@
 /*
  * Tenant isolation: which tenant an authenticated request acts on, and the
- * refusal of every attempt to name another one (SPEC §4, JWT paragraph).
+ * refusal of every attempt to name another one (docs/API.md, Routes).
  * Called by the authorize stage (worker/auth.c, gw_stage_authorize) after
  * the role check; the cache (worker/cache.c) keys and invalidates by the
  * tenant chosen here, and the gRPC upstream (worker/upstream_grpc.c) sends
@@ -28,11 +28,11 @@
 
 #include <string.h>
 
-#include "worker/log.h"
+#include "core/log.h"
 #include "worker/respond.h"
-#include "worker/transcode.h"
+#include "worker/transcode/transcode.h"
 #include "worker/upstream.h"
-#include "worker/urlenc.h"
+#include "core/urlenc.h"
 
 #define TENANT_FIELD "tenant_id"
 

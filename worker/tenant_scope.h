@@ -1,5 +1,5 @@
 /*
- * Tenant isolation (SPEC §4, JWT paragraph), called by the authorize stage
+ * Tenant isolation (docs/API.md, Routes), called by the authorize stage
  * (worker/auth.c) once roles have passed; worker/tenant_scope.c.
  *
  * The tenant a request acts on is the token's. Admins (role admin or

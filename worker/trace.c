@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "worker/digits.h"
+#include "core/digits.h"
 #include "worker/ident.h"
 #include "worker/request.h"
 #include "worker/trace_int.h"

@@ -3,8 +3,8 @@
  * span per request and a CLIENT span per backend call, exported in batches
  * as OTLP/HTTP JSON to JAEGER_URL by worker/trace_export.c.
  *
- * Callers: worker/request.c (gw_trace_start when a request arrives,
- * gw_trace_server_end from gw_request_finish), worker/upstream_grpc.c and
+ * Callers: worker/pipeline.c (gw_trace_start when a request arrives,
+ * gw_trace_server_end from its gw_request_finish hook), worker/upstream_grpc.c and
  * worker/upstream_http.c (gw_trace_client_end when a backend call ends),
  * worker/features.c (exporter start and stop). With tracing off, an incoming
  * traceparent is forwarded unchanged and nothing else happens.

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/buf.h"
-#include "worker/httpc.h"
-#include "worker/log.h"
+#include "core/buf.h"
+#include "worker/clients/httpc.h"
+#include "core/log.h"
 #include "worker/trace.h"
 #include "worker/trace_int.h"
 

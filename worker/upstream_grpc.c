@@ -3,9 +3,9 @@
  * the reply (or the gRPC status) into the HTTP response.
  *
  * Request: JSON body + query parameters + path variables → the route's input
- * message (worker/transcode.c; for authenticated routes built earlier by the
+ * message (worker/transcode/transcode.c; for authenticated routes built earlier by the
  * authorize stage, which checks and fills its tenant_id: worker/tenant_scope.c),
- * packed and sent with the SPEC's metadata and a deadline of the request's
+ * packed and sent with the metadata of docs/API.md, Backend metadata and a deadline of the request's
  * remaining time. Reply: the output message as JSON, or the mapped error.
  * Called by the dispatch stage; completion runs on the loop thread.
  */
@@ -18,12 +18,12 @@
 #include "worker/auth.h"
 #include "worker/breaker_gate.h"
 #include "worker/cache.h"
-#include "worker/grpc_client.h"
-#include "worker/log.h"
+#include "worker/clients/grpc_client.h"
+#include "core/log.h"
 #include "worker/respond.h"
 #include "worker/tenant_scope.h"
-#include "worker/transcode.h"
-#include "worker/urlenc.h"
+#include "worker/transcode/transcode.h"
+#include "core/urlenc.h"
 
 #define MAX_QUERY_PARAMS 32
 

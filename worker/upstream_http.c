@@ -5,7 +5,7 @@
  * with h2o's HTTP/1.1 client over a keep-alive socket pool. The whole
  * upstream response is buffered (at most MAX_RESPONSE_SIZE: a bigger one is
  * a 502) and sent through our responders, so it is counted, logged and,
- * when the service is unreachable, answered with the SPEC's envelope and the
+ * when the service is unreachable, answered with the envelope (docs/API.md, Envelope) and the
  * guide's messages.
  */
 #include <grpc/status.h>
@@ -14,14 +14,14 @@
 #include <string.h>
 
 #include "worker/breaker_gate.h"
-#include "worker/httpc.h"
-#include "worker/log.h"
+#include "worker/clients/httpc.h"
+#include "core/log.h"
 #include "worker/proxy_path.h"
 #include "worker/respond.h"
 #include "worker/upstream.h"
-#include "worker/upstream_reason.h"
+#include "worker/clients/upstream_reason.h"
 
-/* Every PROXY route in worker/route_table.c lives below this path. */
+/* Every PROXY route in core/route_table.c lives below this path. */
 #define PROXY_PREFIX "/api/v1/notifications"
 
 /* finish()'s error for a reply over MAX_RESPONSE_SIZE (compared by address). */
@@ -156,7 +156,7 @@ static void finish(http_op_t *op, int status, const char *error, gw_backend_reas
 
 /* h2o's client error `errstr`, before (`connected` false) or after the
  * connection was made: the request's deadline (504) or a transport failure
- * worded like the gRPC ones (worker/upstream_reason.h). */
+ * worded like the gRPC ones (worker/clients/upstream_reason.h). */
 static void fail(http_op_t *op, const char *errstr, bool connected)
 {
     if (gw_reason_http_is_deadline(errstr, connected)) {

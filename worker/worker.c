@@ -21,9 +21,9 @@
 #include "worker/errfilter.h"
 #include "worker/features.h"
 #include "worker/h1guard.h"
-#include "worker/log.h"
-#include "worker/request.h"
-#include "worker/tls.h"
+#include "core/log.h"
+#include "worker/pipeline.h"
+#include "core/tls.h"
 
 #define LOOP_MAX_WAIT_MS      100 /* bounds the QSBR grace period and heartbeat age */
 #define LOG_FLUSH_MS          100
@@ -71,7 +71,7 @@ static void setup_h2o(gw_worker_t *w)
         h2o_config_register_host(&w->h2o_config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(path, sizeof(*handler));
-    handler->on_req = gw_request_on_req;
+    handler->on_req = gw_pipeline_on_req;
     h2o_compress_args_t gzip = {.min_size = 1024, .gzip = {.quality = 1}, .brotli = {.quality = -1}};
     h2o_compress_register(path, &gzip);
     gw_errfilter_register(&host->fallback_path);

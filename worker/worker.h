@@ -3,7 +3,8 @@
  * inherited from the master, serving the request pipeline, writing its
  * counters into its slot of the shared segment.
  *
- * gw_worker_main() is called by the master right after fork() and never
+ * gw_worker_main() (declared in core/worker_entry.h, so the master needs
+ * nothing from worker/) is called by the master right after fork() and never
  * returns. The process has exactly one gw_worker_t (gw_worker_self()); it is
  * written only by this process.
  */
@@ -15,7 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "master/config.h"
+#include "core/config.h"
+#include "core/worker_entry.h"
 #include "shm/metrics.h"
 #include "shm/segment.h"
 
@@ -41,16 +43,12 @@ typedef struct gw_worker {
     uint64_t started_ms;
 
     /* Feature state, each owned by its module (NULL when the feature is off). */
-    struct gw_grpc_client *grpc;   /* worker/grpc_client.c: channels, CQ thread */
+    struct gw_grpc_client *grpc;   /* worker/clients/grpc_client.c: channels, CQ thread */
     struct gw_http_upstream *http; /* worker/upstream_http.c: notification proxy */
-    struct gw_redis *redis;        /* worker/redis.c */
+    struct gw_redis *redis;        /* worker/clients/redis.c */
     struct gw_jwt_verifier *jwt;   /* worker/jwt.c */
     struct gw_tracer *tracer;      /* worker/trace_export.c (ENABLE_TRACING) */
 } gw_worker_t;
-
-/* Entry point after fork: serve until drained, then exit the process. */
-void gw_worker_main(const gw_config_t *cfg, gw_shm_t *shm, unsigned slot, int listen_fd)
-    __attribute__((noreturn));
 
 gw_worker_t *gw_worker_self(void);
 

@@ -1,13 +1,13 @@
 /*
  * libFuzzer target for the KEY=VALUE configuration parser and validator
- * (master/config.c): any text either loads or fails with one non-empty
+ * (core/config.c): any text either loads or fails with one non-empty
  * error line; everything it allocated is freed either way (LeakSanitizer).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "master/config.h"
+#include "core/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the path router (worker/router.c): the first byte
+ * libFuzzer target for the path router (core/router.c): the first byte
  * picks the method, the rest is the request path (with or without a query).
  * Checks the matcher's promises: variables point inside the path, are never
  * empty and contain no '/', and a match names a real endpoint label.
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/route.h"
+#include "core/route.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -13,7 +13,7 @@
  * valid JSON.
  *
  * Build: clang -fsanitize=fuzzer,address,undefined with -D_GNU_SOURCE -I. -Ibuild/gen,
- * this file, worker/transcode.c, transcode_in.c, transcode_out.c and the
+ * this file, worker/transcode/transcode.c, transcode_in.c, transcode_out.c and the
  * generated build/gen .pb-c.c files (those with -Dregister=register_, see
  * proto/pb.h), linked with -lprotobuf-c -ljansson -lm. Seeds:
  * tests/fuzz/corpus/transcode.
@@ -27,8 +27,8 @@
 
 #include "proto/pb.h"
 #include "tests/unit/transcode_kitchen.h"
-#include "worker/transcode.h"
-#include "worker/transcode_int.h"
+#include "worker/transcode/transcode.h"
+#include "worker/transcode/transcode_int.h"
 
 #define MAX_PARAMS 16
 

@@ -281,7 +281,12 @@ def test_request_longer_than_shutdown_timeout_is_answered_503_and_logged(stack_f
     lines = s.gw.log_lines()
     cut = [l for l in lines if l.get("msg") == "request cut at SHUTDOWN_TIMEOUT"]
     assert len(cut) == 1 and cut[0]["correlation_id"] == "cut-1" and cut[0]["upstream"] == "user-service", cut
-    access = [l for l in lines if l.get("msg") == "access" and l.get("correlation_id") == "cut-1"]
+    # Access lines are buffered (flushed each loop turn, at most 100 ms, or at exit).
+    def access_lines():
+        return [l for l in s.gw.log_lines() if l.get("msg") == "access" and l.get("correlation_id") == "cut-1"]
+
+    wait_for(access_lines, what="the access line of the cut request")
+    access = access_lines()
     assert len(access) == 1 and access[0]["status"] == 503, access
     s.gw.wait_metric("api_gateway_shutdown_cut_requests_total", 1)
     # the new generation serves

@@ -1,5 +1,5 @@
 /*
- * Shared circuit breakers (shm/breaker.c): the SPEC's transitions with the
+ * Shared circuit breakers (shm/breaker.c): the transitions (docs/API.md, Status mapping) with the
  * default thresholds, exact half-open admission across processes, outcomes
  * of stale tickets ignored, a lost probe given up, the operator reset, and
  * crash safety: a process killed at any instruction of any transition never

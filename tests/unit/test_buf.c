@@ -1,5 +1,5 @@
 /*
- * gw_buf_t (worker/buf.c): JSON string escaping of hostile bytes (control
+ * gw_buf_t (core/buf.c): JSON string escaping of hostile bytes (control
  * characters, quotes, backslashes, invalid UTF-8, embedded NUL, very long
  * strings) always gives valid JSON (checked with jansson); a growable buffer
  * grows and refuses absurd sizes; a fixed buffer never writes past its
@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "worker/buf.h"
+#include "core/buf.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* Fail naming the table row, so a red run says which input broke. */

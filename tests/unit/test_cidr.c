@@ -1,5 +1,5 @@
 /*
- * CIDR lists (master/cidr.c) for ADMIN_ALLOW and TRUSTED_PROXIES: what the
+ * CIDR lists (core/cidr.c) for ADMIN_ALLOW and TRUSTED_PROXIES: what the
  * parser accepts and rejects (malformed prefixes, trailing junk, short or
  * long addresses, embedded NUL), what a list matches, and that gw_ip_parse
  * (fed X-Forwarded-For entries by worker/ident.c) reads only `len` bytes.
@@ -17,7 +17,7 @@
 #include <netinet/in.h>
 #include <sys/un.h>
 
-#include "master/cidr.h"
+#include "core/cidr.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* Fail naming the table row, so a red run says which input broke. */

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "master/config.h"
+#include "core/config.h"
 
 static int load_text(const char *text, gw_config_t *cfg, char *err)
 {

@@ -1,5 +1,5 @@
 /*
- * Route table and matcher: every SPEC route resolves to the right template
+ * Route table and matcher: every route of docs/API.md, Routes resolves to the right template
  * and method, variables are captured without allocation, literals win over
  * variables, 404 and 405 carry the right endpoint and Allow set.
  */
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "worker/route.h"
+#include "core/route.h"
 
 static const gw_route_t *match(gw_method_t m, const char *path, gw_match_t *out)
 {

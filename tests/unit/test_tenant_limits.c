@@ -1,5 +1,5 @@
 /*
- * RATE_LIMIT_TENANTS_FILE (master/tenant_limits.c): "tenant rps burst"
+ * RATE_LIMIT_TENANTS_FILE (core/tenant_limits.c): "tenant rps burst"
  * lines with comments, blanks and CRLF are read; malformed, out-of-range,
  * duplicated, over-long or NUL-carrying lines fail with the file and line
  * number; a file that is missing, a directory or too big fails; the sorted
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "master/tenant_limits.h"
+#include "core/tenant_limits.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* Fail naming the table row, so a red run says which input broke. */

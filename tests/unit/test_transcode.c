@@ -1,6 +1,6 @@
 /*
  * The JSON <-> protobuf transcoder (worker/transcode*.c) against the mapping
- * rules of SPEC §4, on the real generated messages (user, tenant, auth,
+ * rules of docs/API.md, Envelope, on the real generated messages (user, tenant, auth,
  * health) and on a hand-described message with the field kinds our protos
  * lack (transcode_kitchen.h): what we write, what we read, query parameters
  * and path variables, round trips JSON -> message -> wire -> message -> JSON,

@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "worker/transcode_int.h"
+#include "worker/transcode/transcode_int.h"
 
 static void test_query_errors(void **state)
 {

@@ -1,5 +1,5 @@
 /*
- * Transport failure classification (worker/upstream_reason.c): the status
+ * Transport failure classification (worker/clients/upstream_reason.c): the status
  * details gRPC core 1.51 really returns for each kind of connection failure
  * (collected against real listeners, see the file's header), h2o's client
  * errors, and a backend's own UNAVAILABLE left alone.
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <grpc/status.h>
 
-#include "worker/upstream_reason.h"
+#include "worker/clients/upstream_reason.h"
 
 #define LAST "failed to connect to all addresses; last error: "
 

@@ -1,5 +1,5 @@
 /*
- * Percent-decoding and query splitting (worker/urlenc.c), fed path
+ * Percent-decoding and query splitting (core/urlenc.c), fed path
  * variables and query strings straight from the request line: %00 and bad
  * or truncated escapes are refused, '+' is a space only where asked, nothing
  * is decoded twice, no byte past `len` is read (inputs are exact-size heap
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "worker/urlenc.h"
+#include "core/urlenc.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* Fail naming the table row, so a red run says which input broke. */

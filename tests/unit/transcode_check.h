@@ -20,7 +20,7 @@
 
 #include "proto/pb.h"
 #include "tests/unit/transcode_kitchen.h"
-#include "worker/transcode.h"
+#include "worker/transcode/transcode.h"
 
 /* A gw_transcode_param_t from two string literals (which may hold NULs). */
 #define P(n, v)                                                                                              \

@@ -1,0 +1,27 @@
+/*
+ * HTTP methods as the gateway counts and routes them. Used by the route
+ * table (core/route.h), the metric slots (shm/metrics.h, one row per
+ * method) and the worker's per-request state; also the number of endpoint
+ * labels both of them size their tables by.
+ */
+#ifndef GW_METHOD_H
+#define GW_METHOD_H
+
+typedef enum {
+    GW_METHOD_GET = 0,
+    GW_METHOD_HEAD,
+    GW_METHOD_POST,
+    GW_METHOD_PUT,
+    GW_METHOD_DELETE,
+    GW_METHOD_PATCH,
+    GW_METHOD_OPTIONS,
+    GW_METHOD_OTHER,
+} gw_method_t;
+
+#define GW_METHOD_COUNT 8
+
+/* Endpoint labels (route templates + built-ins + "unmatched"): the router's
+ * table size and the metric slots' row count. */
+#define GW_ENDPOINT_MAX 48
+
+#endif

@@ -1,0 +1,445 @@
+/*
+ * gRPC C core client for a worker (see worker/clients/grpc_client.h).
+ *
+ * Threads: the h2o loop thread creates calls and starts their single batch
+ * (both thread-safe in gRPC core); a dedicated thread blocks in
+ * grpc_completion_queue_next and forwards each finished call to the loop
+ * through h2o's multithread queue. Everything else — reading the reply,
+ * the done callback, freeing — happens on the loop thread.
+ *
+ * Memory: a call is one malloc holding the struct and a copy of the
+ * metadata values; gRPC reads those through static-buffer slices until the
+ * batch completes, which is before the call is freed.
+ */
+#include "worker/clients/grpc_client.h"
+
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/time.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+typedef struct gw_grpc_client {
+    grpc_completion_queue *cq;
+    pthread_t thread;
+    bool thread_started;
+    h2o_multithread_receiver_t receiver;
+    grpc_channel *channels[GW_SVC_COUNT];
+    size_t inflight;
+    long max_send, max_recv; /* the channels' message size limits */
+} gw_grpc_client_t;
+
+/* Room transcoding may add to a body of MAX_REQUEST_SIZE: query parameters
+ * and path variables (bounded by MAX_URI_SIZE) become fields, tenant_id and
+ * token are filled in, and protobuf framing is a few bytes per field. */
+#define SEND_OVERHEAD (64 * 1024)
+
+struct gw_grpc_call {
+    h2o_multithread_message_t msg; /* queued to the loop by the CQ thread */
+    gw_grpc_client_t *client;
+    grpc_call *call;
+    grpc_metadata md[GW_GRPC_MAX_MD];
+    grpc_byte_buffer *send_buf;
+    grpc_byte_buffer *recv_buf;
+    grpc_metadata_array initial_md, trailing_md;
+    grpc_status_code status;
+    grpc_slice details;
+    gw_grpc_result_t result;
+    gw_grpc_done_cb done;
+    void *data;
+    uint64_t start_us;
+    size_t sent_len; /* request message size, to recognise our own limits */
+    char storage[];  /* metadata values */
+};
+
+static void *cq_thread_main(void *arg)
+{
+    gw_grpc_client_t *c = arg;
+    for (;;) {
+        grpc_event ev = grpc_completion_queue_next(c->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        if (ev.type == GRPC_QUEUE_SHUTDOWN)
+            return NULL;
+        if (ev.type == GRPC_OP_COMPLETE) {
+            gw_grpc_call_t *call = ev.tag;
+            h2o_multithread_send_message(&c->receiver, &call->msg);
+        }
+    }
+}
+
+static void free_call(gw_grpc_call_t *call)
+{
+    if (call->call != NULL)
+        grpc_call_unref(call->call);
+    if (call->send_buf != NULL)
+        grpc_byte_buffer_destroy(call->send_buf);
+    if (call->recv_buf != NULL)
+        grpc_byte_buffer_destroy(call->recv_buf);
+    grpc_metadata_array_destroy(&call->initial_md);
+    grpc_metadata_array_destroy(&call->trailing_md);
+    grpc_slice_unref(call->details);
+    free(call);
+}
+
+/* gRPC core (1.51, src/core/ext/filters/message_size) words its limits
+ * "Received message larger than max (%u vs. %d)" and "Sent message larger
+ * than max (%u vs. %d)" with RESOURCE_EXHAUSTED. A backend hitting its own
+ * limit sends the same words, so the text alone is not enough: ours carry
+ * exactly our channel's limit, and a backend refusing our request names our
+ * request's size, which a reply over our limit cannot be. */
+static gw_grpc_limit_t local_limit(const gw_grpc_call_t *call, const char *details)
+{
+    if (call->status != GRPC_STATUS_RESOURCE_EXHAUSTED)
+        return GW_GRPC_LIMIT_NONE;
+    unsigned long size;
+    long max;
+    int end = -1;
+    size_t len = strlen(details);
+    if (sscanf(details, "Received message larger than max (%lu vs. %ld)%n", &size, &max, &end) == 2 &&
+        (size_t)end == len && max == call->client->max_recv && size != call->sent_len)
+        return GW_GRPC_LIMIT_RECV;
+    end = -1;
+    if (sscanf(details, "Sent message larger than max (%lu vs. %ld)%n", &size, &max, &end) == 2 &&
+        (size_t)end == len && max == call->client->max_send && size == call->sent_len)
+        return GW_GRPC_LIMIT_SEND;
+    return GW_GRPC_LIMIT_NONE;
+}
+
+/* On the loop thread: collect the results, run the callback, free. */
+static void complete(gw_grpc_call_t *call)
+{
+    grpc_slice reply = grpc_empty_slice();
+    if (call->recv_buf != NULL) {
+        grpc_byte_buffer_reader reader;
+        if (grpc_byte_buffer_reader_init(&reader, call->recv_buf)) {
+            reply = grpc_byte_buffer_reader_readall(&reader);
+            grpc_byte_buffer_reader_destroy(&reader);
+        }
+    }
+    char *details = grpc_slice_to_c_string(call->details);
+    call->result.status = call->status;
+    call->result.local_limit = local_limit(call, details);
+    call->result.details = details;
+    call->result.reason = gw_reason_from_grpc(call->status, details);
+    call->result.reply = GRPC_SLICE_START_PTR(reply);
+    call->result.reply_len = GRPC_SLICE_LENGTH(reply);
+    call->result.latency_us = gw_now_us() - call->start_us;
+    call->client->inflight--;
+    call->done(call, call->data);
+    gpr_free(details);
+    grpc_slice_unref(reply);
+    free_call(call);
+}
+
+static void on_completions(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    (void)receiver;
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *m =
+            H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&m->link);
+        complete(H2O_STRUCT_FROM_MEMBER(gw_grpc_call_t, msg, m));
+    }
+}
+
+const char *gw_grpc_target(const gw_worker_t *w, gw_service_t service)
+{
+    switch (service) {
+    case GW_SVC_AUTH:
+        return w->cfg->auth_service_url;
+    case GW_SVC_USER:
+        return w->cfg->user_service_url;
+    case GW_SVC_TENANT:
+        return w->cfg->tenant_service_url;
+    default:
+        return NULL;
+    }
+}
+
+static char *read_small_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return NULL;
+    char *buf = malloc(1 << 20);
+    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    fclose(f);
+    if (buf != NULL)
+        buf[n] = '\0';
+    return buf;
+}
+
+static grpc_channel_credentials *make_credentials(const gw_config_t *cfg, char *err, size_t errlen)
+{
+    if (!cfg->grpc_tls)
+        return grpc_insecure_credentials_create();
+    char *roots = NULL;
+    if (cfg->grpc_tls_ca_file[0] != '\0' && (roots = read_small_file(cfg->grpc_tls_ca_file)) == NULL) {
+        snprintf(err, errlen, "GRPC_TLS_CA_FILE: cannot read %s", cfg->grpc_tls_ca_file);
+        return NULL;
+    }
+    grpc_channel_credentials *creds = grpc_ssl_credentials_create(roots, NULL, NULL, NULL);
+    free(roots);
+    return creds;
+}
+
+int gw_grpc_client_init(gw_worker_t *w, char *err, size_t errlen)
+{
+    grpc_init();
+    gw_grpc_client_t *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    w->grpc = c;
+    grpc_channel_credentials *creds = make_credentials(w->cfg, err, errlen);
+    if (creds == NULL)
+        return -1;
+    /* Message limits follow the config (gRPC's default receive limit is
+     * 4 MiB, whatever MAX_RESPONSE_SIZE says). */
+    long send = w->cfg->max_request_size + w->cfg->max_uri_size + SEND_OVERHEAD;
+    c->max_send = send > INT_MAX ? INT_MAX : send;
+    c->max_recv = w->cfg->max_response_size > INT_MAX ? INT_MAX : w->cfg->max_response_size;
+    /* Reconnect quickly after a backend restart (gRPC's default backoff
+     * grows to two minutes, during which every call would fail fast).
+     * gRPC core 1.51 takes GRPC_ARG_MIN_RECONNECT_BACKOFF_MS as the
+     * connect timeout of an attempt (TCP + TLS + the server's SETTINGS;
+     * measured: 100 gives up after 0.1 s, 2000 after 2.0 s), not as a
+     * backoff. It is half of REQUEST_TIMEOUT, 100 ms to 5 s (Envoy's
+     * default): a slow TLS handshake is not cut off, and a backend that
+     * never completes one fails as "connect timeout" before the request's
+     * own deadline turns it into a 504. */
+    long connect_ms = (long)(w->cfg->request_timeout * 500);
+    connect_ms = connect_ms < 100 ? 100 : connect_ms > 5000 ? 5000 : connect_ms;
+    grpc_arg args[] = {
+        {.type = GRPC_ARG_INTEGER,
+         .key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH,
+         .value.integer = (int)c->max_send},
+        {.type = GRPC_ARG_INTEGER,
+         .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+         .value.integer = (int)c->max_recv},
+        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, .value.integer = 100},
+        /* Despite its name this is the minimum connect timeout (see connect_ms):
+         * 100 ms failed a new worker's first calls with 502 when a loaded backend
+         * was slow to handshake. */
+        {.type = GRPC_ARG_INTEGER,
+         .key = GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+         .value.integer = (int)connect_ms},
+        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, .value.integer = 1000},
+        {.type = GRPC_ARG_INTEGER,
+         .key = GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
+         .value.integer = 1000},
+    };
+    grpc_channel_args chargs = {.num_args = sizeof(args) / sizeof(args[0]), .args = args};
+    for (int s = 0; s < GW_SVC_COUNT; s++) {
+        const char *target = gw_grpc_target(w, (gw_service_t)s);
+        if (target != NULL)
+            c->channels[s] = grpc_channel_create(target, creds, &chargs);
+    }
+    grpc_channel_credentials_release(creds);
+    c->cq = grpc_completion_queue_create_for_next(NULL);
+    h2o_multithread_register_receiver(w->ctx.queue, &c->receiver, on_completions);
+    if (pthread_create(&c->thread, NULL, cq_thread_main, c) != 0) {
+        snprintf(err, errlen, "cannot start the gRPC completion thread");
+        return -1;
+    }
+    c->thread_started = true;
+    return 0;
+}
+
+void gw_grpc_client_shutdown(gw_worker_t *w)
+{
+    gw_grpc_client_t *c = w->grpc;
+    if (c == NULL)
+        return;
+    if (c->inflight > 0)
+        return; /* forced exit at the drain deadline: the process is going away */
+    if (c->thread_started) {
+        grpc_completion_queue_shutdown(c->cq);
+        pthread_join(c->thread, NULL);
+    }
+    h2o_multithread_unregister_receiver(w->ctx.queue, &c->receiver);
+    grpc_completion_queue_destroy(c->cq);
+    for (int s = 0; s < GW_SVC_COUNT; s++)
+        if (c->channels[s] != NULL)
+            grpc_channel_destroy(c->channels[s]);
+    free(c);
+    w->grpc = NULL;
+    grpc_shutdown();
+}
+
+static gw_grpc_call_t *new_call(const gw_grpc_md_t *md, size_t nmd)
+{
+    size_t extra = 0;
+    for (size_t i = 0; i < nmd; i++)
+        extra += md[i].value_len;
+    gw_grpc_call_t *call = calloc(1, sizeof(*call) + extra);
+    if (call == NULL)
+        return NULL;
+    grpc_metadata_array_init(&call->initial_md);
+    grpc_metadata_array_init(&call->trailing_md);
+    call->details = grpc_empty_slice();
+    char *p = call->storage;
+    for (size_t i = 0; i < nmd && i < GW_GRPC_MAX_MD; i++) {
+        memcpy(p, md[i].value, md[i].value_len);
+        call->md[i].key = grpc_slice_from_static_string(md[i].key);
+        call->md[i].value = grpc_slice_from_static_buffer(p, md[i].value_len);
+        p += md[i].value_len;
+    }
+    return call;
+}
+
+gw_grpc_call_t *gw_grpc_call_start(gw_worker_t *w, gw_service_t service, const char *method,
+                                   const uint8_t *payload, size_t len, const gw_grpc_md_t *md, size_t nmd,
+                                   uint64_t deadline_us, gw_grpc_done_cb done, void *data)
+{
+    gw_grpc_client_t *c = w->grpc;
+    if (c == NULL || service >= GW_SVC_COUNT || c->channels[service] == NULL)
+        return NULL;
+    if (nmd > GW_GRPC_MAX_MD)
+        nmd = GW_GRPC_MAX_MD;
+    gw_grpc_call_t *call = new_call(md, nmd);
+    if (call == NULL)
+        return NULL;
+    call->client = c;
+    call->done = done;
+    call->data = data;
+    call->start_us = gw_now_us();
+    call->sent_len = len;
+    int64_t left_us = (int64_t)deadline_us - (int64_t)call->start_us;
+    gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                         gpr_time_from_micros(left_us > 0 ? left_us : 0, GPR_TIMESPAN));
+    call->call = grpc_channel_create_call(c->channels[service], NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
+                                          grpc_slice_from_static_string(method), NULL, deadline, NULL);
+    grpc_slice body = grpc_slice_from_copied_buffer((const char *)payload, len);
+    call->send_buf = grpc_raw_byte_buffer_create(&body, 1);
+    grpc_slice_unref(body);
+
+    grpc_op ops[6];
+    memset(ops, 0, sizeof(ops));
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[0].data.send_initial_metadata.count = nmd;
+    ops[0].data.send_initial_metadata.metadata = call->md;
+    ops[1].op = GRPC_OP_SEND_MESSAGE;
+    ops[1].data.send_message.send_message = call->send_buf;
+    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[3].data.recv_initial_metadata.recv_initial_metadata = &call->initial_md;
+    ops[4].op = GRPC_OP_RECV_MESSAGE;
+    ops[4].data.recv_message.recv_message = &call->recv_buf;
+    ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    ops[5].data.recv_status_on_client.trailing_metadata = &call->trailing_md;
+    ops[5].data.recv_status_on_client.status = &call->status;
+    ops[5].data.recv_status_on_client.status_details = &call->details;
+    if (grpc_call_start_batch(call->call, ops, 6, call, NULL) != GRPC_CALL_OK) {
+        free_call(call);
+        return NULL;
+    }
+    c->inflight++;
+    return call;
+}
+
+void gw_grpc_call_cancel(gw_grpc_call_t *call)
+{
+    grpc_call_cancel(call->call, NULL);
+}
+
+const gw_grpc_result_t *gw_grpc_call_result(const gw_grpc_call_t *call)
+{
+    return &call->result;
+}
+
+size_t gw_grpc_max_send(const gw_worker_t *w)
+{
+    const gw_grpc_client_t *c = w->grpc;
+    return c != NULL ? (size_t)c->max_send : SIZE_MAX;
+}
+
+unsigned gw_grpc_result_code(const gw_grpc_result_t *res)
+{
+    switch (res->local_limit) {
+    case GW_GRPC_LIMIT_SEND:
+        return GW_CODE_REQUEST_TOO_LARGE;
+    case GW_GRPC_LIMIT_RECV:
+        return GW_CODE_RESPONSE_TOO_LARGE;
+    default:
+        return (unsigned)res->status < 17 ? (unsigned)res->status : GRPC_STATUS_UNKNOWN;
+    }
+}
+
+int gw_grpc_status_to_http(grpc_status_code code)
+{
+    switch (code) {
+    case GRPC_STATUS_OK:
+        return 200;
+    case GRPC_STATUS_INVALID_ARGUMENT:
+    case GRPC_STATUS_FAILED_PRECONDITION:
+    case GRPC_STATUS_OUT_OF_RANGE:
+        return 400;
+    case GRPC_STATUS_UNAUTHENTICATED:
+        return 401;
+    case GRPC_STATUS_PERMISSION_DENIED:
+        return 403;
+    case GRPC_STATUS_NOT_FOUND:
+        return 404;
+    case GRPC_STATUS_ALREADY_EXISTS:
+    case GRPC_STATUS_ABORTED:
+        return 409;
+    case GRPC_STATUS_RESOURCE_EXHAUSTED:
+        return 429;
+    case GRPC_STATUS_CANCELLED:
+        return 499;
+    case GRPC_STATUS_UNIMPLEMENTED:
+        return 501;
+    case GRPC_STATUS_UNAVAILABLE:
+        return 503;
+    case GRPC_STATUS_DEADLINE_EXCEEDED:
+        return 504;
+    default:
+        return 500;
+    }
+}
+
+/* The host part of "host:port" (brackets kept for IPv6 literals). */
+static void target_host(const char *target, char *out, size_t len)
+{
+    const char *colon = strrchr(target, ':');
+    size_t n = colon ? (size_t)(colon - target) : strlen(target);
+    if (n >= len)
+        n = len - 1;
+    memcpy(out, target, n);
+    out[n] = '\0';
+}
+
+int gw_grpc_error_response(const gw_worker_t *w, gw_service_t service, const gw_grpc_result_t *res,
+                           char *message, size_t len, bool *transport)
+{
+    const char *d = res->details;
+    *transport = false;
+    if (res->local_limit == GW_GRPC_LIMIT_RECV) {
+        snprintf(message, len, "backend response too large");
+        return 502;
+    }
+    if (res->local_limit == GW_GRPC_LIMIT_SEND) {
+        snprintf(message, len, "request body too large");
+        return 413;
+    }
+    if (res->reason != GW_REASON_NONE) {
+        char host[256];
+        target_host(gw_grpc_target(w, service), host, sizeof(host));
+        gw_reason_message(res->reason, host, strlen(host), message, len);
+        *transport = true;
+        return 502;
+    }
+    if (res->status == GRPC_STATUS_DEADLINE_EXCEEDED) {
+        snprintf(message, len, "context deadline exceeded");
+        return 504;
+    }
+    snprintf(message, len, "%s", d[0] != '\0' ? d : gw_met_code_names[res->status < 17 ? res->status : 2]);
+    return gw_grpc_status_to_http(res->status);
+}

@@ -1,0 +1,510 @@
+/*
+ * The reply side of the transcoder: protobuf-c message -> compact JSON, by
+ * descriptor (gw_transcode_response), and wire bytes -> JSON through a
+ * scratch arena (gw_transcode_response_packed), leaving out the fields named
+ * in RESPONSE_REDACT_FIELDS at any depth (gw_transcode_response_redacted). Called by
+ * worker/upstream_grpc.c for every backend reply; the mapping rules are in
+ * worker/transcode/transcode.h.
+ *
+ * Memory: the JSON text is built in one malloc'd buffer that doubles as
+ * needed and is handed to the caller; nothing else is allocated except the
+ * arena chunks of the packed path (a 16 KiB stack block, then malloc'd
+ * chunks), all released before returning.
+ */
+#include <math.h>
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "worker/transcode/transcode.h"
+#include "worker/transcode/transcode_int.h"
+
+/* ---- output buffer -------------------------------------------------------- */
+
+typedef struct {
+    char *buf; /* malloc'd; handed to the caller at the end */
+    size_t len, cap;
+    bool oom;           /* a grow failed: stop writing, report NULL */
+    const char *redact; /* comma-separated field names never written, or NULL */
+} out_t;
+
+/* The slow half of reserve: double the buffer until n more bytes fit. */
+static bool grow(out_t *o, size_t n)
+{
+    if (o->oom)
+        return false;
+    size_t cap = o->cap * 2;
+    while (cap - o->len < n)
+        cap *= 2;
+    char *grown = realloc(o->buf, cap);
+    if (grown == NULL) {
+        o->oom = true;
+        return false;
+    }
+    o->buf = grown;
+    o->cap = cap;
+    return true;
+}
+
+/* Make room for n more bytes. */
+static inline bool reserve(out_t *o, size_t n)
+{
+    return o->cap - o->len >= n || grow(o, n);
+}
+
+static void put(out_t *o, const char *s, size_t n)
+{
+    if (reserve(o, n)) {
+        memcpy(o->buf + o->len, s, n);
+        o->len += n;
+    }
+}
+
+static void putc_(out_t *o, char c)
+{
+    if (reserve(o, 1))
+        o->buf[o->len++] = c;
+}
+
+#define PUT_LIT(o, lit) put((o), (lit), sizeof(lit) - 1)
+
+static void put_u64(out_t *o, uint64_t v)
+{
+    char tmp[20];
+    size_t i = sizeof(tmp);
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    put(o, tmp + i, sizeof(tmp) - i);
+}
+
+static void put_i64(out_t *o, int64_t v)
+{
+    if (v < 0) {
+        putc_(o, '-');
+        put_u64(o, 0 - (uint64_t)v);
+    } else {
+        put_u64(o, (uint64_t)v);
+    }
+}
+
+/* The shortest "%.*g" that reads back as the same value ("0.1", not
+ * "0.10000000000000001"); NaN and infinities as JSON strings. */
+static void put_real(out_t *o, double d, bool is_float)
+{
+    char tmp[32];
+    if (isnan(d)) {
+        PUT_LIT(o, "\"NaN\"");
+        return;
+    }
+    if (isinf(d)) {
+        if (d < 0)
+            PUT_LIT(o, "\"-Infinity\"");
+        else
+            PUT_LIT(o, "\"Infinity\"");
+        return;
+    }
+    int prec = is_float ? 6 : 15, max = is_float ? 9 : 17, n = 0;
+    for (; prec <= max; prec++) {
+        n = snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+        double back = strtod(tmp, NULL);
+        if (is_float ? (float)back == (float)d : back == d)
+            break;
+    }
+    put(o, tmp, (size_t)n);
+}
+
+/* The escape for an ASCII character that needs one: \n and friends, \u00XX
+ * for other control characters. Returns its length. */
+static size_t escape(unsigned char c, char esc[6])
+{
+    static const char hex[] = "0123456789abcdef";
+    esc[0] = '\\';
+    switch (c) {
+    case '"':
+    case '\\':
+        esc[1] = (char)c;
+        return 2;
+    case '\n':
+        esc[1] = 'n';
+        return 2;
+    case '\r':
+        esc[1] = 'r';
+        return 2;
+    case '\t':
+        esc[1] = 't';
+        return 2;
+    case '\b':
+        esc[1] = 'b';
+        return 2;
+    case '\f':
+        esc[1] = 'f';
+        return 2;
+    default:
+        memcpy(esc + 1, "u00", 3);
+        esc[4] = hex[c >> 4];
+        esc[5] = hex[c & 15];
+        return 6;
+    }
+}
+
+/* Length of the prefix of s[0..n) that goes into a JSON string as it is:
+ * printable ASCII other than '"' and '\\'. Checks 8 bytes at a time with the
+ * "word has a byte below k" trick, (w - k*ones) & ~w & highs, applied to
+ * w (controls), w ^ '"' and w ^ '\\' (zero where those are), plus the high
+ * bits (non-ASCII); a flagged word is then looked at byte by byte. */
+static size_t plain_prefix(const unsigned char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, q, b;
+        memcpy(&w, s + i, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        if ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b) | w) & highs)
+            break;
+    }
+    while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+        i++;
+    return i;
+}
+
+/* A NUL-terminated string as a JSON string: quotes, backslash and control
+ * characters escaped; bytes that are not UTF-8 become U+FFFD, so the output
+ * is always valid JSON. */
+static void put_string(out_t *o, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str, *end = s + strlen(str);
+    if (!reserve(o, (size_t)(end - s) + 2)) /* enough unless something needs escaping */
+        return;
+    o->buf[o->len++] = '"';
+    while (s < end) {
+        /* the longest run that needs nothing: plain ASCII and well-formed UTF-8 */
+        const unsigned char *run = s;
+        size_t k;
+        for (;;) {
+            s += plain_prefix(s, (size_t)(end - s));
+            if (s == end || *s < 0x80 || (k = gw_tc_utf8_len(s, end)) == 0)
+                break;
+            s += k;
+        }
+        put(o, (const char *)run, (size_t)(s - run));
+        if (s == end)
+            break;
+        if (*s >= 0x80) {
+            PUT_LIT(o, "\xEF\xBF\xBD"); /* U+FFFD for a byte that is not UTF-8 */
+        } else {
+            char esc[6];
+            put(o, esc, escape(*s, esc));
+        }
+        s++;
+    }
+    putc_(o, '"');
+}
+
+static void put_base64(out_t *o, const ProtobufCBinaryData *b)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (!reserve(o, 2 + (b->len + 2) / 3 * 4))
+        return;
+    char *d = o->buf + o->len;
+    const uint8_t *s = b->data;
+    size_t i = 0;
+    *d++ = '"';
+    for (; i + 3 <= b->len; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+        *d++ = abc[v >> 18];
+        *d++ = abc[v >> 12 & 63];
+        *d++ = abc[v >> 6 & 63];
+        *d++ = abc[v & 63];
+    }
+    if (i < b->len) {
+        uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < b->len ? (uint32_t)s[i + 1] << 8 : 0);
+        *d++ = abc[v >> 18];
+        *d++ = abc[v >> 12 & 63];
+        *d++ = i + 1 < b->len ? abc[v >> 6 & 63] : '=';
+        *d++ = '=';
+    }
+    *d++ = '"';
+    o->len = (size_t)(d - o->buf);
+}
+
+/* ---- values --------------------------------------------------------------- */
+
+static void put_message(out_t *o, const ProtobufCMessage *m);
+
+/* One value of field f stored at p (an element, for repeated fields). */
+static void put_value(out_t *o, const ProtobufCFieldDescriptor *f, const void *p)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        put_i64(o, *(const int32_t *)p);
+        break;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        put_u64(o, *(const uint32_t *)p);
+        break;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        put_i64(o, *(const int64_t *)p);
+        break;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        put_u64(o, *(const uint64_t *)p);
+        break;
+    case PROTOBUF_C_TYPE_FLOAT:
+        put_real(o, *(const float *)p, true);
+        break;
+    case PROTOBUF_C_TYPE_DOUBLE:
+        put_real(o, *(const double *)p, false);
+        break;
+    case PROTOBUF_C_TYPE_BOOL:
+        if (*(const protobuf_c_boolean *)p)
+            PUT_LIT(o, "true");
+        else
+            PUT_LIT(o, "false");
+        break;
+    case PROTOBUF_C_TYPE_ENUM: {
+        const ProtobufCEnumValue *ev =
+            protobuf_c_enum_descriptor_get_value(f->descriptor, *(const int32_t *)p);
+        if (ev != NULL)
+            put_string(o, ev->name);
+        else
+            put_i64(o, *(const int32_t *)p);
+        break;
+    }
+    case PROTOBUF_C_TYPE_STRING: {
+        const char *s = *(const char *const *)p;
+        put_string(o, s != NULL ? s : "");
+        break;
+    }
+    case PROTOBUF_C_TYPE_BYTES:
+        put_base64(o, p);
+        break;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        if (*(const ProtobufCMessage *const *)p != NULL)
+            put_message(o, *(const ProtobufCMessage *const *)p);
+        else
+            PUT_LIT(o, "null");
+        break;
+    }
+}
+
+/* A map key as a JSON string: strings as they are, numbers and bools as text. */
+static void put_map_key(out_t *o, const ProtobufCFieldDescriptor *kf, const void *p)
+{
+    if (kf->type == PROTOBUF_C_TYPE_STRING) {
+        put_value(o, kf, p);
+        return;
+    }
+    putc_(o, '"');
+    put_value(o, kf, p);
+    putc_(o, '"');
+}
+
+static void put_map(out_t *o, const ProtobufCFieldDescriptor *f, const ProtobufCMessage *const *entries,
+                    size_t n)
+{
+    const ProtobufCFieldDescriptor *kf = &((const ProtobufCMessageDescriptor *)f->descriptor)->fields[0];
+    const ProtobufCFieldDescriptor *vf = kf + 1;
+    putc_(o, '{');
+    for (size_t i = 0; i < n; i++) {
+        const char *e = (const char *)entries[i];
+        if (i > 0)
+            putc_(o, ',');
+        put_map_key(o, kf, e + kf->offset);
+        putc_(o, ':');
+        put_value(o, vf, e + vf->offset);
+    }
+    putc_(o, '}');
+}
+
+static void put_repeated(out_t *o, const ProtobufCFieldDescriptor *f, const char *arr, size_t n)
+{
+    size_t size = gw_tc_type_size(f->type);
+    putc_(o, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            putc_(o, ',');
+        put_value(o, f, arr + i * size);
+    }
+    putc_(o, ']');
+}
+
+/* Whether proto field `name` is in the comma-separated list (spaces around
+ * names ignored). Lists are a few names long, so a scan per field is cheap. */
+static bool redacted(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    while (list != NULL && *list != '\0') {
+        while (*list == ' ' || *list == ',')
+            list++;
+        const char *end = list;
+        while (*end != '\0' && *end != ',')
+            end++;
+        const char *last = end;
+        while (last > list && last[-1] == ' ')
+            last--;
+        if ((size_t)(last - list) == n && memcmp(list, name, n) == 0)
+            return true;
+        list = end;
+    }
+    return false;
+}
+
+/* `"name":` (proto names are identifiers: nothing to escape). */
+static void put_key(out_t *o, const char *name, bool first)
+{
+    size_t n = strlen(name);
+    if (!reserve(o, n + 4))
+        return;
+    char *d = o->buf + o->len;
+    if (!first)
+        *d++ = ',';
+    *d++ = '"';
+    memcpy(d, name, n);
+    d += n;
+    *d++ = '"';
+    *d++ = ':';
+    o->len = (size_t)(d - o->buf);
+}
+
+static void put_message(out_t *o, const ProtobufCMessage *m)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    const char *base = (const char *)m;
+    bool first = true;
+    putc_(o, '{');
+    for (unsigned i = 0; i < d->n_fields && !o->oom; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        /* of a oneof, only the member that is set */
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+            continue;
+        if (o->redact != NULL && redacted(o->redact, f->name))
+            continue; /* RESPONSE_REDACT_FIELDS, at any depth */
+        put_key(o, f->name, first);
+        first = false;
+        if (f->label != PROTOBUF_C_LABEL_REPEATED) {
+            put_value(o, f, base + f->offset);
+            continue;
+        }
+        size_t n = *(const size_t *)(base + f->quantifier_offset);
+        const void *arr = *(const void *const *)(base + f->offset);
+        if (gw_tc_is_map(d, f))
+            put_map(o, f, arr, n);
+        else
+            put_repeated(o, f, arr, n);
+    }
+    putc_(o, '}');
+}
+
+char *gw_tc_write(const ProtobufCMessage *msg, size_t size_hint, const char *redact, size_t *len_out)
+{
+    out_t o = {.cap = size_hint < 64 ? 64 : size_hint, .redact = redact};
+    if ((o.buf = malloc(o.cap)) == NULL)
+        return NULL;
+    put_message(&o, msg);
+    putc_(&o, '\0');
+    if (o.oom) {
+        free(o.buf);
+        return NULL;
+    }
+    if (len_out != NULL)
+        *len_out = o.len - 1;
+    return o.buf;
+}
+
+char *gw_transcode_response(const ProtobufCMessage *msg, size_t *len_out)
+{
+    return gw_tc_write(msg, 4096, NULL, len_out);
+}
+
+/* ---- scratch arena for unpacking ------------------------------------------ */
+
+/* protobuf-c allocates every string and sub-message of an unpacked message
+ * separately; for a reply we only read once, so those allocations come from
+ * a bump arena instead: a stack block first, then malloc'd chunks, all freed
+ * together. protobuf-c's frees are no-ops. */
+typedef struct arena_chunk {
+    struct arena_chunk *next;
+    alignas(max_align_t) unsigned char data[];
+} arena_chunk_t;
+
+typedef struct {
+    arena_chunk_t *chunks; /* malloc'd chunks, newest first */
+    unsigned char *block;  /* the current block (stack or chunk) */
+    size_t cap, used;
+} arena_t;
+
+enum { ARENA_STACK = 16384, ARENA_ALIGN = alignof(max_align_t) };
+
+static void *arena_alloc(void *data, size_t size)
+{
+    arena_t *a = data;
+    if (size > SIZE_MAX / 4) /* (sizes come from the wire data, far below) */
+        return NULL;
+    size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    if (a->cap - a->used < size) {
+        size_t cap = a->cap * 2 > size ? a->cap * 2 : size;
+        arena_chunk_t *c = malloc(sizeof(*c) + cap);
+        if (c == NULL)
+            return NULL;
+        c->next = a->chunks;
+        a->chunks = c;
+        a->block = c->data;
+        a->cap = cap;
+        a->used = 0;
+    }
+    void *p = a->block + a->used;
+    a->used += size;
+    return p;
+}
+
+static void arena_free_one(void *data, void *p)
+{
+    (void)data;
+    (void)p;
+}
+
+static void arena_release(arena_t *a)
+{
+    while (a->chunks != NULL) {
+        arena_chunk_t *next = a->chunks->next;
+        free(a->chunks);
+        a->chunks = next;
+    }
+}
+
+int gw_transcode_response_packed(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                                 char **json_out, size_t *len_out)
+{
+    return gw_transcode_response_redacted(desc, data, len, NULL, json_out, len_out);
+}
+
+int gw_transcode_response_redacted(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                                   const char *redact, char **json_out, size_t *len_out)
+{
+    alignas(max_align_t) unsigned char stack[ARENA_STACK];
+    arena_t arena = {.block = stack, .cap = sizeof(stack)};
+    ProtobufCAllocator alloc = {arena_alloc, arena_free_one, &arena};
+    ProtobufCMessage *msg = protobuf_c_message_unpack(desc, &alloc, len, data);
+    if (msg == NULL) {
+        arena_release(&arena);
+        return GW_TRANSCODE_INVALID;
+    }
+    /* JSON repeats every field name, so it runs about 2-3x the wire size. */
+    char *json = gw_tc_write(msg, len * 3 + 256, redact, len_out);
+    arena_release(&arena);
+    if (json == NULL)
+        return GW_TRANSCODE_NOMEM;
+    *json_out = json;
+    return GW_TRANSCODE_OK;
+}
