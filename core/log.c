@@ -81,6 +81,9 @@ static pid_t log_pid(void)
 void gw_log_begin(gw_log_line_t *l, gw_log_level_t level, const char *msg)
 {
     l->level = level;
+    l->off = !gw_log_enabled(level);
+    if (l->off)
+        return;
     gw_buf_init_fixed(&l->b, l->storage, sizeof(l->storage) - 2); /* room for "}\n" */
     gw_buf_puts(&l->b, "{\"time\":\"");
     gw_buf_time_ms(&l->b, gw_wall_ms());
@@ -97,6 +100,8 @@ void gw_log_begin(gw_log_line_t *l, gw_log_level_t level, const char *msg)
 /* Append a field, or nothing at all if it does not fit. */
 #define FIELD(l, body)                                                                                       \
     do {                                                                                                     \
+        if ((l)->off)                                                                                        \
+            break;                                                                                           \
         size_t mark_ = (l)->b.len;                                                                           \
         body;                                                                                                \
         if ((l)->b.truncated) {                                                                              \
@@ -163,6 +168,8 @@ static size_t finish(gw_log_line_t *l)
 
 void gw_log_end(gw_log_line_t *l)
 {
+    if (l->off)
+        return;
     size_t n = finish(l);
     gw_log_flush();
     write_all(l->storage, n);
@@ -170,6 +177,8 @@ void gw_log_end(gw_log_line_t *l)
 
 void gw_log_end_buffered(gw_log_line_t *l)
 {
+    if (l->off)
+        return;
     size_t n = finish(l);
     if (access_len + n > ACCESS_BUF_SIZE)
         gw_log_flush();

@@ -24,11 +24,13 @@ void gw_log_set_level(gw_log_level_t level);
 bool gw_log_enabled(gw_log_level_t level);
 
 /* A structured line: begin, add fields, end. The line lives in `storage`
- * (caller's stack); fields that do not fit are dropped whole. */
+ * (caller's stack); fields that do not fit are dropped whole. A line below
+ * LOG_LEVEL is off from gw_log_begin on: its fields and end cost nothing. */
 typedef struct {
     gw_buf_t b;
     char storage[GW_LOG_LINE_MAX];
     gw_log_level_t level;
+    bool off;
 } gw_log_line_t;
 
 void gw_log_begin(gw_log_line_t *l, gw_log_level_t level, const char *msg);

@@ -54,18 +54,6 @@
 #include "core/log.h"
 #include "worker/respond.h"
 
-/* picohttpparser's header entry as libh2o passes it (its header is not
- * installed); name is NULL for an obs-fold continuation line. */
-struct phr_header {
-    const char *name;
-    size_t name_len;
-    const char *value;
-    size_t value_len;
-};
-
-int phr_parse_request(const char *buf, size_t len, const char **method, size_t *method_len, const char **path,
-                      size_t *path_len, int *minor_version, struct phr_header *headers, size_t *num_headers,
-                      size_t last_len);
 typedef int (*phr_parse_request_fn)(const char *, size_t, const char **, size_t *, const char **, size_t *,
                                     int *, struct phr_header *, size_t *, size_t);
 

@@ -8,8 +8,24 @@
 #define GW_H1GUARD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "worker/request.h"
+
+/* picohttpparser's header entry as libh2o passes it (its header is not
+ * installed); name is NULL for an obs-fold continuation line. */
+struct phr_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+};
+
+/* Our phr_parse_request (libh2o's parser calls land here): the real parser,
+ * then the checks of this file. Also what the unit test and fuzzer call. */
+int phr_parse_request(const char *buf, size_t len, const char **method, size_t *method_len, const char **path,
+                      size_t *path_len, int *minor_version, struct phr_header *headers, size_t *num_headers,
+                      size_t last_len);
 
 /* Request-header bytes (HTTP/1: the raw header lines; HTTP/2: names +
  * values + 4 per field) past which we answer 431, as nginx refuses past its

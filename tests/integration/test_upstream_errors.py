@@ -131,7 +131,10 @@ def test_grpc_tls_against_a_plaintext_backend(stack_factory):
     assert r.json()["checks"]["user-service"] == "unhealthy: TLS handshake failed"
 
 
-@pytest.mark.parametrize("mode", ["silent", "backlog"])
+# A full accept queue ("backlog") is not deterministic on a busy machine: the
+# kernel may complete a queued handshake and reset it later, which is a
+# `reset`. The silent listener is the deterministic connect timeout.
+@pytest.mark.parametrize("mode", ["silent"])
 def test_grpc_connect_timeout(stack_factory, listener, mode):
     """A listener that accepts and never speaks HTTP/2, or never accepts: gRPC's
     connect attempt times out (within REQUEST_TIMEOUT) -- not `connection

@@ -18,26 +18,9 @@
 #include <jansson.h>
 
 #include "core/buf.h"
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-/* Fail naming the table row, so a red run says which input broke. */
-#define CHECK(cond, i)                                                                                       \
-    do {                                                                                                     \
-        if (!(cond))                                                                                         \
-            fail_msg("case %zu: %s", (size_t)(i), #cond);                                                    \
-    } while (0)
+#include "tests/unit/table.h"
 
 #define R "\xef\xbf\xbd" /* U+FFFD, what an invalid byte becomes */
-
-/* A copy of exactly `len` bytes with no terminator, so that ASan reports a
- * read past what the caller handed over. Owned by the caller (free()). */
-static char *dup_exact(const char *s, size_t len)
-{
-    char *d = malloc(len ? len : 1);
-    assert_non_null(d);
-    memcpy(d, s, len);
-    return d;
-}
 
 /* The bytes jansson decodes from `json` (a JSON string literal), or -1 if it
  * is not valid JSON. */

@@ -18,24 +18,7 @@
 #include <sys/un.h>
 
 #include "core/cidr.h"
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-/* Fail naming the table row, so a red run says which input broke. */
-#define CHECK(cond, i, text)                                                                                 \
-    do {                                                                                                     \
-        if (!(cond))                                                                                         \
-            fail_msg("case %zu \"%s\": %s", (size_t)(i), (text), #cond);                                     \
-    } while (0)
-
-/* A copy of exactly `len` bytes with no terminator, so that ASan reports a
- * read past what the caller handed over. Owned by the caller (free()). */
-static char *dup_exact(const char *s, size_t len)
-{
-    char *d = malloc(len ? len : 1);
-    assert_non_null(d);
-    memcpy(d, s, len);
-    return d;
-}
+#include "tests/unit/table.h"
 
 static void test_list_parse(void **state)
 {
@@ -109,19 +92,19 @@ static void test_list_parse(void **state)
         const char *t = cases[i].text;
         int rc = gw_cidr_list_parse(t, &l, err, sizeof(err));
         if (!cases[i].ok) {
-            CHECK(rc == -1, i, t);
-            CHECK(l.v == NULL && l.n == 0, i, t);
-            CHECK(strstr(err, "not an address or CIDR: \"") != NULL, i, t);
+            CHECK_IN(rc == -1, i, t);
+            CHECK_IN(l.v == NULL && l.n == 0, i, t);
+            CHECK_IN(strstr(err, "not an address or CIDR: \"") != NULL, i, t);
             continue;
         }
-        CHECK(rc == 0, i, t);
-        CHECK(l.n == cases[i].n, i, t);
+        CHECK_IN(rc == 0, i, t);
+        CHECK_IN(l.n == cases[i].n, i, t);
         if (l.n > 0) {
-            CHECK(l.v[0].family == cases[i].family0, i, t);
-            CHECK(l.v[0].prefix == cases[i].prefix0, i, t);
+            CHECK_IN(l.v[0].family == cases[i].family0, i, t);
+            CHECK_IN(l.v[0].prefix == cases[i].prefix0, i, t);
         }
         gw_cidr_list_free(&l);
-        CHECK(l.v == NULL && l.n == 0, i, t);
+        CHECK_IN(l.v == NULL && l.n == 0, i, t);
     }
 }
 
@@ -190,14 +173,14 @@ static void test_ip_parse(void **state)
         free(copy);
         const char *t = cases[i].text;
         if (!cases[i].ok) {
-            CHECK(rc == -1, i, t);
+            CHECK_IN(rc == -1, i, t);
             continue;
         }
-        CHECK(rc == 0, i, t);
-        CHECK(fam == cases[i].family, i, t);
-        CHECK(memcmp(addr, cases[i].addr, 4) == 0, i, t);
+        CHECK_IN(rc == 0, i, t);
+        CHECK_IN(fam == cases[i].family, i, t);
+        CHECK_IN(memcmp(addr, cases[i].addr, 4) == 0, i, t);
         static const uint8_t zero[12] = {0};
-        CHECK(fam != AF_INET || memcmp(addr + 4, zero, 12) == 0, i, t); /* zeroed for matching */
+        CHECK_IN(fam != AF_INET || memcmp(addr + 4, zero, 12) == 0, i, t); /* zeroed for matching */
     }
 }
 
@@ -248,7 +231,7 @@ static void test_match(void **state)
         assert_int_equal(gw_cidr_list_parse(cases[i].list, &l, err, sizeof(err)), 0);
         uint8_t fam, addr[16];
         assert_int_equal(gw_ip_parse(cases[i].ip, strlen(cases[i].ip), &fam, addr), 0);
-        CHECK(gw_cidr_list_match_ip(&l, fam, addr) == cases[i].match, i, cases[i].ip);
+        CHECK_IN(gw_cidr_list_match_ip(&l, fam, addr) == cases[i].match, i, cases[i].ip);
         gw_cidr_list_free(&l);
     }
 }

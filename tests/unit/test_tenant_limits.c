@@ -16,14 +16,7 @@
 #include <cmocka.h>
 
 #include "core/tenant_limits.h"
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-/* Fail naming the table row, so a red run says which input broke. */
-#define CHECK(cond, i)                                                                                       \
-    do {                                                                                                     \
-        if (!(cond))                                                                                         \
-            fail_msg("case %zu: %s", (size_t)(i), #cond);                                                    \
-    } while (0)
+#include "tests/unit/table.h"
 
 #define SYNTAX(line) "RATE_LIMIT_TENANTS_FILE: t.conf:" #line ": expected \"tenant rps burst\""
 #define RANGE(line)                                                                                          \

@@ -15,23 +15,7 @@
 #include <cmocka.h>
 
 #include "core/urlenc.h"
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-/* Fail naming the table row, so a red run says which input broke. */
-#define CHECK(cond, i, text)                                                                                 \
-    do {                                                                                                     \
-        if (!(cond))                                                                                         \
-            fail_msg("case %zu \"%s\": %s", (size_t)(i), (text), #cond);                                     \
-    } while (0)
-
-/* A copy of exactly `len` bytes with no terminator (caller frees). */
-static char *dup_exact(const char *s, size_t len)
-{
-    char *d = malloc(len ? len : 1);
-    assert_non_null(d);
-    memcpy(d, s, len);
-    return d;
-}
+#include "tests/unit/table.h"
 
 static void test_percent_decode(void **state)
 {
@@ -89,16 +73,16 @@ static void test_percent_decode(void **state)
         size_t out_len = 12345;
         bool ok = gw_percent_decode(&pool, in, len, cases[i].plus, &out, &out_len);
         const char *t = cases[i].in;
-        CHECK(ok == cases[i].ok, i, t);
+        CHECK_IN(ok == cases[i].ok, i, t);
         if (ok) {
             size_t want = cases[i].out_len ? cases[i].out_len : strlen(cases[i].out);
-            CHECK(out_len == want, i, t);
-            CHECK(out_len <= len, i, t);
-            CHECK(memcmp(out, cases[i].out, want) == 0, i, t);
+            CHECK_IN(out_len == want, i, t);
+            CHECK_IN(out_len <= len, i, t);
+            CHECK_IN(memcmp(out, cases[i].out, want) == 0, i, t);
             /* A decoded copy is NUL-terminated; an untouched input is shared. */
-            CHECK(out == in || out[out_len] == '\0', i, t);
-            CHECK((out == in) == (memchr(t, '%', len) == NULL && (!cases[i].plus || !memchr(t, '+', len))), i,
-                  t);
+            CHECK_IN(out == in || out[out_len] == '\0', i, t);
+            CHECK_IN((out == in) == (memchr(t, '%', len) == NULL && (!cases[i].plus || !memchr(t, '+', len))),
+                     i, t);
         }
         free(in);
         h2o_mem_clear_pool(&pool);
@@ -187,12 +171,12 @@ static void test_query_parse(void **state)
         gw_param_t out[8];
         int rc = gw_query_parse(&pool, q, len, out, cases[i].max);
         const char *t = cases[i].q;
-        CHECK(rc == cases[i].rc, i, t);
+        CHECK_IN(rc == cases[i].rc, i, t);
         char got[256] = "";
         size_t gl = 0;
         for (int k = 0; k < rc; k++) {
-            CHECK(out[k].name_len > 0, i, t);
-            CHECK(gl + out[k].name_len + out[k].value_len + 2 < sizeof(got), i, t);
+            CHECK_IN(out[k].name_len > 0, i, t);
+            CHECK_IN(gl + out[k].name_len + out[k].value_len + 2 < sizeof(got), i, t);
             memcpy(got + gl, out[k].name, out[k].name_len);
             gl += out[k].name_len;
             got[gl++] = '=';
@@ -202,7 +186,7 @@ static void test_query_parse(void **state)
         }
         got[gl] = '\0';
         if (rc >= 0)
-            CHECK(strcmp(got, cases[i].pairs) == 0, i, t);
+            CHECK_IN(strcmp(got, cases[i].pairs) == 0, i, t);
         free(q);
         h2o_mem_clear_pool(&pool);
     }
