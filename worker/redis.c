@@ -11,6 +11,9 @@
  * when hiredis lets go of it (reply, or NULL reply at disconnect). A run of
  * timeouts drops the connection, which then reconnects with backoff.
  *
+ * REDIS_URL=redis-cluster://... : every entry point below hands over to
+ * worker/redis_cluster.c (gw_rc_*), which reuses gw_redis_attach.
+ *
  * Lifetime trap: hiredis frees the redisAsyncContext right after the
  * disconnect callback; nothing here touches it afterwards.
  */
