@@ -340,13 +340,18 @@ static int pick_node(int slot)
         int i = rc->have_map ? rc->slot_node[slot] : -1;
         return i >= 0 && rc->nodes[i].ac != NULL ? i : -1;
     }
+    /* A master when the map names some (a keyless script may write), else
+     * any connected node (the seeds, for CLUSTER SLOTS). */
     unsigned start = (unsigned)rand();
+    int any = -1;
     for (unsigned k = 0; k < rc->nnodes; k++) {
         unsigned i = (start + k) % rc->nnodes;
-        if (rc->nodes[i].up)
+        if (rc->nodes[i].up && rc->nodes[i].serves)
             return (int)i;
+        if (rc->nodes[i].up && any < 0)
+            any = (int)i;
     }
-    return -1;
+    return any;
 }
 
 gw_redis_cmd_t *gw_rc_command(gw_redis_cb cb, void *data, int argc, const char **argv, const size_t *argvlen)
