@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/jwt_claims.h"
+#include "core/redis_slots.h"
 
 typedef enum { T_STR, T_LONG, T_DOUBLE, T_BOOL, T_CIDRS, T_LOGLEVEL, T_WORKERS } key_type_t;
 
@@ -411,9 +412,14 @@ static int validate(gw_config_t *cfg, char *err, size_t errlen)
     if (strncmp(cfg->notification_service_url, "http://", 7) != 0)
         return fail(err, errlen, "NOTIFICATION_SERVICE_URL: expected http://host:port, got \"%s\"",
                     cfg->notification_service_url);
+    gw_rc_url_t cluster;
+    if (gw_rc_is_cluster_url(cfg->redis_url) && gw_rc_parse_url(cfg->redis_url, &cluster, err, errlen) != 0)
+        return -1;
     if (cfg->redis_url[0] != '\0' && strncmp(cfg->redis_url, "redis://", 8) != 0 &&
-        strncmp(cfg->redis_url, "unix://", 7) != 0)
-        return fail(err, errlen, "REDIS_URL: expected redis://[:password@]host[:port][/db] or unix:///path");
+        strncmp(cfg->redis_url, "unix://", 7) != 0 && !gw_rc_is_cluster_url(cfg->redis_url))
+        return fail(err, errlen,
+                    "REDIS_URL: expected redis://[:password@]host[:port][/db], unix:///path or "
+                    "redis-cluster://[:password@]host:port[,host:port...]");
     if ((cfg->tls_cert_file[0] == '\0') != (cfg->tls_key_file[0] == '\0'))
         return fail(err, errlen, "%s: required when %s is set",
                     cfg->tls_cert_file[0] == '\0' ? "TLS_CERT_FILE" : "TLS_KEY_FILE",

@@ -293,6 +293,49 @@ static void render_gateway(gw_buf_t *b, const gw_master_t *m, const gw_metrics_s
     gw_buf_printf(b, "api_gateway_shm_bytes{kind=\"total\"} %llu\n", (unsigned long long)h->total_size);
 }
 
+/* Redis Cluster calls: node names differ from slot to slot, so aggregate
+ * them by name here (the word-by-word sum of the block is meaningless). */
+static void render_redis_cluster(gw_buf_t *b, const gw_shm_t *shm, const gw_metrics_slot_t *sum)
+{
+    enum { MAX = 64 };
+    static char names[MAX][GW_MET_REDIS_NODE_NAME];
+    static uint64_t calls[MAX][GW_MET_REDIS_NRESULTS];
+    unsigned n = 0;
+    memset(calls, 0, sizeof(calls));
+    for (unsigned s = 0; s < shm->hdr->nslots; s++) {
+        const gw_met_redis_t *r = &gw_shm_metrics(shm, s)->redis;
+        uint64_t used = CMM_LOAD_SHARED(r->nnodes);
+        cmm_smp_rmb(); /* the names published by nnodes */
+        for (unsigned i = 0; i < used && i < GW_MET_REDIS_NODES; i++) {
+            char name[GW_MET_REDIS_NODE_NAME];
+            snprintf(name, sizeof(name), "%.*s", GW_MET_REDIS_NODE_NAME - 1, r->name[i]);
+            unsigned k = 0;
+            while (k < n && strcmp(names[k], name) != 0)
+                k++;
+            if (k == n && n < MAX)
+                memcpy(names[n++], name, sizeof(name));
+            for (unsigned res = 0; k < n && res < GW_MET_REDIS_NRESULTS; res++)
+                calls[k][res] += CMM_LOAD_SHARED(r->calls[i][res]);
+        }
+    }
+    static const char *results[GW_MET_REDIS_NRESULTS] = {"ok", "error", "timeout"};
+    family(b, "api_gateway_redis_calls_total", "counter",
+           "Redis Cluster commands by node (host:port) and result (a followed MOVED/ASK counts as ok).");
+    for (unsigned k = 0; k < n; k++)
+        for (unsigned res = 0; res < GW_MET_REDIS_NRESULTS; res++) {
+            gw_buf_puts(b, "api_gateway_redis_calls_total{node=");
+            gw_buf_json_cstr(b, names[k]);
+            gw_buf_printf(b, ",result=\"%s\"} %llu\n", results[res], (unsigned long long)calls[k][res]);
+        }
+    counter(b, "api_gateway_redis_slot_map_refreshes_total",
+            "Redis Cluster slot maps loaded (CLUSTER SLOTS).", sum->counters[GW_CTR_REDIS_SLOT_REFRESHES]);
+    family(b, "api_gateway_redis_redirects_total", "counter", "Redis Cluster redirects followed, by kind.");
+    gw_buf_printf(b, "api_gateway_redis_redirects_total{kind=\"moved\"} %llu\n",
+                  (unsigned long long)sum->counters[GW_CTR_REDIS_MOVED]);
+    gw_buf_printf(b, "api_gateway_redis_redirects_total{kind=\"ask\"} %llu\n",
+                  (unsigned long long)sum->counters[GW_CTR_REDIS_ASK]);
+}
+
 /* Sum every slot into `out` word by word: the slot is an array of 64-bit
  * words (the static assert keeps it that way). */
 static void sum_slots(const gw_shm_t *shm, gw_metrics_slot_t *out)
@@ -315,6 +358,7 @@ void gw_views_render_metrics(gw_master_t *m, gw_buf_t *b, gw_metrics_slot_t *sum
     render_durations(b, sum);
     render_gateway(b, m, sum);
     render_counters(b, sum);
+    render_redis_cluster(b, &m->shm, sum);
     render_backends(b, sum);
     render_limits_breakers(b, m);
     render_revocations(b, m);

@@ -78,9 +78,32 @@ typedef enum {
     GW_CTR_ACCEPT_ENFILE,
     GW_CTR_ACCEPT_ENOMEM, /* ENOBUFS or ENOMEM */
     GW_CTR_ACCEPT_OTHER,
-    GW_CTR_SHUTDOWN_CUT, /* requests answered 503 at the drain deadline (worker/drain.c) */
+    GW_CTR_SHUTDOWN_CUT,         /* requests answered 503 at the drain deadline (worker/drain.c) */
+    GW_CTR_REDIS_SLOT_REFRESHES, /* Redis Cluster slot maps loaded (worker/redis_cluster.c) */
+    GW_CTR_REDIS_MOVED,          /* MOVED redirects followed */
+    GW_CTR_REDIS_ASK,            /* ASK redirects followed */
     GW_CTR_MAX = 32
 } gw_counter_t;
+
+/* Redis Cluster calls by node (worker/redis_cluster.c). Node names differ
+ * from slot to slot, so readers aggregate these by name slot by slot (the
+ * word-by-word sum of this block is meaningless). The writer fills a name,
+ * then publishes it by storing nnodes; once the table is full, further
+ * nodes are counted in the last entry, named "other". */
+#define GW_MET_REDIS_NODES     16
+#define GW_MET_REDIS_NODE_NAME 72
+typedef enum {
+    GW_MET_REDIS_OK = 0, /* a reply (including a MOVED/ASK that was followed) */
+    GW_MET_REDIS_ERROR,  /* an error reply or a lost connection */
+    GW_MET_REDIS_TIMEOUT,
+    GW_MET_REDIS_NRESULTS
+} gw_met_redis_result_t;
+
+typedef struct {
+    uint64_t nnodes;
+    char name[GW_MET_REDIS_NODES][GW_MET_REDIS_NODE_NAME];
+    uint64_t calls[GW_MET_REDIS_NODES][GW_MET_REDIS_NRESULTS];
+} gw_met_redis_t;
 
 typedef struct {
     uint64_t requests[GW_MET_MAX_ENDPOINTS][GW_MET_NMETHODS][GW_MET_NSTATUS];
@@ -91,6 +114,7 @@ typedef struct {
     uint64_t backend_sum_us[GW_MET_MAX_SERVICES];
     uint64_t counters[GW_CTR_MAX];
     int64_t active_requests; /* gauge */
+    gw_met_redis_t redis;
 } __attribute__((aligned(128))) gw_metrics_slot_t;
 
 /* index → HTTP status; the last four entries are classes 2..5 ("2xx"…"5xx") */

@@ -13,7 +13,8 @@
  * collection — `cache-idx:<tenant>:/api/v1/users` (per tenant) and
  * `cache-idx:/api/v1/tenants` (tenants are visible across tenants) — and a
  * mutation deletes the indexed keys and the index in one Lua script, before
- * its response is sent, so the client's next GET is fresh.
+ * its response is sent, so the client's next GET is fresh. On a Redis
+ * Cluster both names carry the index as a {hash tag} (see index_key).
  */
 #include "worker/cache.h"
 
@@ -24,6 +25,7 @@
 
 #include "core/log.h"
 #include "worker/clients/redis.h"
+#include "worker/clients/redis_cluster.h"
 #include "worker/respond.h"
 
 static const char store_script[] = "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) "
@@ -53,13 +55,27 @@ static size_t collection_len(const char *tmpl)
     return n;
 }
 
-static int index_key(const gw_request_t *r, char *out, size_t len)
+/* The index's name without its prefix: "<tenant>:/api/v1/users" or
+ * "/api/v1/tenants". */
+static int index_name(const gw_request_t *r, char *out, size_t len)
 {
     const char *tmpl = r->match.route->tmpl;
     int clen = (int)collection_len(tmpl);
     if (strncmp(tmpl, "/api/v1/tenants", 15) == 0)
-        return snprintf(out, len, "cache-idx:%.*s", clen, tmpl);
-    return snprintf(out, len, "cache-idx:%s:%.*s", tenant_of(r), clen, tmpl);
+        return snprintf(out, len, "%.*s", clen, tmpl);
+    return snprintf(out, len, "%s:%.*s", tenant_of(r), clen, tmpl);
+}
+
+/* On a Redis Cluster, the store and drop scripts touch an entry and its
+ * index together, so both carry the index name as their {hash tag} and
+ * land in one slot: cache-idx:{acme:/api/v1/users} and
+ * cache:{acme:/api/v1/users}:acme:/api/v1/users/42. A single node keeps
+ * the plain names. */
+static int index_key(const gw_request_t *r, char *out, size_t len)
+{
+    char name[280];
+    index_name(r, name, sizeof(name));
+    return snprintf(out, len, gw_rc_active() ? "cache-idx:{%s}" : "cache-idx:%s", name);
 }
 
 static void count(gw_request_t *r, gw_counter_t c)
@@ -129,10 +145,16 @@ gw_stage_result_t gw_stage_cache_lookup(gw_request_t *r)
         return GW_NEXT;
     h2o_req_t *req = r->req;
     const char *tenant = tenant_of(r);
-    size_t klen = 6 + strlen(tenant) + 1 + req->path.len;
+    char tag[284] = "";
+    if (gw_rc_active()) {
+        char name[280];
+        index_name(r, name, sizeof(name));
+        snprintf(tag, sizeof(tag), "{%s}:", name);
+    }
+    size_t klen = 6 + strlen(tag) + strlen(tenant) + 1 + req->path.len;
     char *key = h2o_mem_alloc_pool(&req->pool, klen + 1);
     /* req->path is "<path>?<query>" as the client sent it (query included). */
-    snprintf(key, klen + 1, "cache:%s:%.*s", tenant, (int)req->path.len, req->path.base);
+    snprintf(key, klen + 1, "cache:%s%s:%.*s", tag, tenant, (int)req->path.len, req->path.base);
     r->cache_key = h2o_iovec_init(key, strlen(key));
     if (wants_fresh(r)) {
         count(r, GW_CTR_CACHE_BYPASS);

@@ -19,10 +19,11 @@
 
 #include "proto/pb.h"
 #include "shm/health.h"
+#include "core/log.h"
 #include "worker/clients/grpc_client.h"
 #include "worker/clients/httpc.h"
-#include "core/log.h"
 #include "worker/clients/redis.h"
+#include "worker/clients/redis_cluster.h"
 #include "worker/clients/upstream_reason.h"
 
 #define PROBE_INTERVAL_MS 2000
@@ -105,6 +106,13 @@ static void probe_redis(gw_worker_t *w)
 {
     if (!gw_redis_enabled(w) || pinging)
         return;
+    unsigned lost = gw_rc_active() ? gw_rc_unreachable_slots() : 0;
+    if (lost > 0) { /* a cluster with slots nobody serves: degraded, however PING goes */
+        char why[64];
+        snprintf(why, sizeof(why), "%u slots unreachable", lost);
+        write_result(GW_HEALTH_REDIS, GW_HEALTH_DEGRADED, why, 0);
+        return;
+    }
     static const char *argv[] = {"PING"};
     static const size_t argvlen[] = {4};
     uint64_t start = gw_now_us();

@@ -79,6 +79,22 @@ def redis_factory():
         r.stop()
 
 
+@pytest.fixture
+def redis_cluster_factory():
+    """make(masters=3, replicas=1) → a started gwtest.RedisCluster: .url,
+    .nodes [(port, proc)], .master_for_key(key), .kill(port), .wait_ok()."""
+    started = []
+
+    def make(masters=3, replicas=1):
+        c = gwtest.RedisCluster(masters, replicas)
+        started.append(c)
+        return c.start()
+
+    yield make
+    for c in started:
+        c.stop()
+
+
 class Stack:
     """Demo backends + gateway wired together."""
 

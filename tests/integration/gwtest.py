@@ -300,6 +300,136 @@ class Redis:
             self.proc.wait(10)
 
 
+def free_cluster_port():
+    """A free loopback port P whose cluster bus port P+10000 is free too."""
+    import random
+    while True:
+        p = random.randint(20000, 40000)
+        try:
+            for q in (p, p + 10000):
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                    s.bind(("127.0.0.1", q))
+            return p
+        except OSError:
+            continue
+
+
+class RedisCluster:
+    """A private Redis Cluster (`masters` masters, each with `replicas`
+    replicas) on free loopback ports, stopped by PID. cluster-node-timeout is
+    1000 ms, so a killed master's replica is promoted within a few seconds."""
+
+    def __init__(self, masters=3, replicas=1):
+        self.dir = tempfile.mkdtemp(prefix="gw-cluster-")
+        self.ports = []
+        while len(self.ports) < masters * (1 + replicas):
+            p = free_cluster_port()
+            if p not in self.ports:
+                self.ports.append(p)
+        self.masters, self.replicas = masters, replicas
+        self.procs = {}
+
+    @property
+    def nodes(self):
+        return [(p, self.procs[p]) for p in self.ports]
+
+    @property
+    def url(self):
+        return "redis-cluster://" + ",".join("127.0.0.1:%d" % p for p in self.ports[:self.masters])
+
+    def live_ports(self):
+        return [p for p in self.ports if self.procs[p].poll() is None]
+
+    def start(self):
+        for p in self.ports:
+            self.procs[p] = subprocess.Popen(
+                ["redis-server", "--port", str(p), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+                 "--cluster-config-file", os.path.join(self.dir, "nodes-%d.conf" % p),
+                 "--cluster-node-timeout", "1000", "--appendonly", "no", "--save", "", "--dir", self.dir,
+                 "--dbfilename", "dump-%d.rdb" % p, "--repl-diskless-sync-delay", "0"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for p in self.ports:
+            wait_for(lambda p=p: self.cli(p, "PING") == "PONG", what="redis %d up" % p)
+        r = subprocess.run(["redis-cli", "--cluster", "create"] + ["127.0.0.1:%d" % p for p in self.ports] +
+                           ["--cluster-replicas", str(self.replicas), "--cluster-yes"],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+        self.wait_ok()
+        return self
+
+    def cli(self, port, *args):
+        """One command through redis-cli on one node; its raw output."""
+        r = subprocess.run(["redis-cli", "-p", str(port)] + [str(a) for a in args],
+                           capture_output=True, text=True, timeout=10)
+        return r.stdout.strip()
+
+    def ccli(self, *args):
+        """A command through redis-cli -c (follows redirects) on a live node."""
+        r = subprocess.run(["redis-cli", "-c", "-p", str(self.live_ports()[0])] + [str(a) for a in args],
+                           capture_output=True, text=True, timeout=10)
+        return r.stdout.strip()
+
+    def masters_map(self):
+        """{port: [(lo, hi), ...]} of the live masters that own slots."""
+        out = {}
+        for line in self.cli(self.live_ports()[0], "CLUSTER", "NODES").splitlines():
+            f = line.split()
+            if "master" not in f[2] or "fail" in f[2]:
+                continue
+            port = int(f[1].split("@")[0].rsplit(":", 1)[1])
+            ranges = []
+            for r in f[8:]:
+                if r.startswith("["):
+                    continue  # a slot being migrated
+                lo, _, hi = r.partition("-")
+                ranges.append((int(lo), int(hi or lo)))
+            if ranges:
+                out[port] = ranges
+        return out
+
+    def slot(self, key):
+        return int(self.cli(self.live_ports()[0], "CLUSTER", "KEYSLOT", key))
+
+    def master_for_key(self, key):
+        s = self.slot(key)
+        for port, ranges in self.masters_map().items():
+            if any(lo <= s <= hi for lo, hi in ranges):
+                return port
+        raise AssertionError("no master owns slot %d" % s)
+
+    def wait_ok(self, timeout=30):
+        """Every live node says cluster_state:ok, masters cover all slots,
+        and every replica of a live master is in sync (so it can take over)."""
+        def ok():
+            live = self.live_ports()
+            if not all("cluster_state:ok" in self.cli(p, "CLUSTER", "INFO") for p in live):
+                return False
+            for p in live:
+                info = self.cli(p, "INFO", "replication")
+                m = re.search(r"master_port:(\d+)", info)
+                if m and int(m.group(1)) in live and "master_link_status:up" not in info:
+                    return False
+            covered = sum(hi - lo + 1 for rs in self.masters_map().values() for lo, hi in rs)
+            return covered == 16384 and all(p in live for p in self.masters_map())
+        wait_for(ok, timeout, interval=0.1, what="cluster_state:ok on every node")
+
+    def kill(self, port):
+        self.procs[port].kill()
+        self.procs[port].wait(10)
+
+    def stop(self):
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs.values():
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        import shutil
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def b64url(data):
     import base64
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()

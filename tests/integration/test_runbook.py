@@ -399,6 +399,12 @@ def exposed(text):
     return types, labels, values
 
 
+# Families with no sample on a single-node Redis (their label sets exist only
+# on a Redis Cluster, test_redis_cluster.py): only their names and types can be
+# checked here.
+SAMPLELESS = {"api_gateway_redis_calls_total"}
+
+
 def test_metrics_reference_is_every_exposed_family(stack_factory):
     s = stack_factory(with_redis=True, conf={"ENABLE_TRACING": "true",
                                              "JAEGER_URL": "http://127.0.0.1:%d" % free_port()})
@@ -417,7 +423,8 @@ def test_metrics_reference_is_every_exposed_family(stack_factory):
     for name, row in ref.items():
         assert row[1] == types[name], (name, row[1], types[name])
         outside = re.sub(r"\([^)]*\)", "", row[2])
-        assert set(ticks(outside)) == labels[name], (name, ticks(outside), labels[name])
+        if labels[name] or name not in SAMPLELESS:
+            assert set(ticks(outside)) == labels[name], (name, ticks(outside), labels[name])
         if name in ENUMERATED:
             inside = re.search(r"`%s` \(([^)]*)\)" % ENUMERATED[name], row[2]).group(1)
             assert set(ticks(inside)) == values[name][ENUMERATED[name]], (name, inside)

@@ -11,6 +11,9 @@
  * when hiredis lets go of it (reply, or NULL reply at disconnect). A run of
  * timeouts drops the connection, which then reconnects with backoff.
  *
+ * REDIS_URL=redis-cluster://... : every entry point below hands over to
+ * worker/redis_cluster.c (gw_rc_*), which reuses gw_redis_attach.
+ *
  * Lifetime trap: hiredis frees the redisAsyncContext right after the
  * disconnect callback; nothing here touches it afterwards.
  */
@@ -23,6 +26,8 @@
 
 #include "shm/metrics.h"
 #include "core/log.h"
+#include "worker/clients/redis_cluster.h"
+#include "worker/clients/redis_int.h"
 
 #define RECONNECT_MIN_MS          100
 #define RECONNECT_MAX_MS          5000
@@ -45,13 +50,6 @@ typedef struct gw_redis {
     h2o_timeout_entry_t retry_entry;
     uint64_t retry_at_ms;
 } gw_redis_t;
-
-struct gw_redis_cmd {
-    gw_redis_t *redis;
-    gw_redis_cb cb; /* NULL once answered or abandoned */
-    void *data;
-    h2o_timeout_entry_t timer;
-};
 
 typedef struct {
     h2o_socket_t *sock;
@@ -119,7 +117,7 @@ static void cleanup(void *p)
     free(a);
 }
 
-static int attach(redisAsyncContext *ac, h2o_loop_t *loop)
+int gw_redis_attach(redisAsyncContext *ac, h2o_loop_t *loop)
 {
     adapter_t *a = calloc(1, sizeof(*a));
     if (a == NULL)
@@ -200,7 +198,7 @@ static void connect_now(gw_redis_t *r)
             redisAsyncFree(ac);
         return;
     }
-    if (attach(ac, r->w->ctx.loop) != 0) {
+    if (gw_redis_attach(ac, r->w->ctx.loop) != 0) {
         redisAsyncFree(ac);
         set_down(r, "out of memory");
         return;
@@ -258,6 +256,8 @@ int gw_redis_init(gw_worker_t *w, char *err, size_t errlen)
 {
     if (w->cfg->redis_url[0] == '\0')
         return 0;
+    if (gw_rc_is_cluster_url(w->cfg->redis_url))
+        return gw_rc_init(w, w->cfg->redis_url, err, errlen);
     gw_redis_t *r = calloc(1, sizeof(*r));
     if (r == NULL || parse_url(r, w->cfg->redis_url, err, errlen) != 0) {
         free(r);
@@ -277,6 +277,7 @@ int gw_redis_init(gw_worker_t *w, char *err, size_t errlen)
 void gw_redis_shutdown(gw_worker_t *w)
 {
     gw_redis_t *r = w->redis;
+    gw_rc_shutdown();
     if (r == NULL)
         return;
     if (h2o_timeout_is_linked(&r->retry_entry))
@@ -293,16 +294,20 @@ void gw_redis_shutdown(gw_worker_t *w)
 
 bool gw_redis_enabled(const gw_worker_t *w)
 {
-    return w->redis != NULL;
+    return w->redis != NULL || gw_rc_active();
 }
 
 bool gw_redis_up(const gw_worker_t *w)
 {
+    if (gw_rc_active())
+        return gw_rc_up();
     return w->redis != NULL && w->redis->up;
 }
 
 const char *gw_redis_last_error(const gw_worker_t *w)
 {
+    if (gw_rc_active())
+        return gw_rc_last_error();
     return w->redis ? w->redis->last_error : "";
 }
 
@@ -357,6 +362,8 @@ gw_redis_cmd_t *gw_redis_command(gw_worker_t *w, gw_redis_cb cb, void *data, int
                                  const size_t *argvlen)
 {
     gw_redis_t *r = w->redis;
+    if (r == NULL && gw_rc_active())
+        return gw_rc_command(cb, data, argc, argv, argvlen);
     if (r == NULL || !r->up || r->ac == NULL)
         return NULL;
     gw_redis_cmd_t *cmd = calloc(1, sizeof(*cmd));

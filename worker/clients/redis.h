@@ -6,7 +6,8 @@
  * blacklist, "serve uncached" for the cache).
  *
  * Used by the auth stage (blacklist:<jti>), logout, the response cache and
- * the health probe. Every callback runs on the loop thread.
+ * the health probe. Every callback runs on the loop thread. A
+ * redis-cluster:// URL hands every call to worker/redis_cluster.c.
  */
 #ifndef GW_REDIS_H
 #define GW_REDIS_H
@@ -33,7 +34,11 @@ bool gw_redis_enabled(const gw_worker_t *w);
 bool gw_redis_up(const gw_worker_t *w);
 
 /* Send a command (argv form; strings are copied). Returns a handle, or NULL
- * when Redis is down or unconfigured — then cb is never called. */
+ * when Redis is down or unconfigured — then cb is never called. On a Redis
+ * Cluster (worker/redis_cluster.h) the command goes to the master of its
+ * key's slot (argv[1]; argv[3] for EVAL/EVALSHA with numkeys >= 1, all keys
+ * in one slot): NULL also when that slot has no connected master; a script
+ * whose keys span slots gets a CROSSSLOT error through cb, asynchronously. */
 gw_redis_cmd_t *gw_redis_command(gw_worker_t *w, gw_redis_cb cb, void *data, int argc, const char **argv,
                                  const size_t *argvlen);
 
