@@ -13,6 +13,7 @@
 
 #include "master/master.h"
 #include "master/notify.h"
+#include "shm/limiter.h"
 #include "worker/log.h"
 #include "worker/tls.h"
 #include "worker/worker.h"
@@ -161,6 +162,8 @@ void gw_supervisor_reap(gw_master_t *m)
             gw_child_t c = m->children[i];
             m->children[i] = m->children[--m->nchildren];
             gw_shm_slot_release(&m->shm, c.slot);
+            /* A dead worker cannot take back its "Redis down" mark. */
+            gw_limiter_global_mark(gw_shm_region(&m->shm, GW_SHM_REGION_LIMITER), c.slot, false);
             on_child_exit(m, c, status);
             break;
         }

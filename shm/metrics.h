@@ -88,6 +88,14 @@ typedef enum {
     GW_CTR_ACCEPT_ENOMEM, /* ENOBUFS or ENOMEM */
     GW_CTR_ACCEPT_OTHER,
     GW_CTR_SHUTDOWN_CUT, /* requests answered 503 at the drain deadline (worker/drain.c) */
+    /* RATE_LIMIT_SCOPE=global (worker/limit_global.c): a block of its own at
+     * the top of the range, so other features can keep appending above. */
+    GW_CTR_RLG_FALLBACKS = 26, /* host went from global to local limits */
+    GW_CTR_RLG_RECOVERIES,     /* ... and back */
+    GW_CTR_RLG_SETTLE_GRANTED, /* settle calls by result: all charged */
+    GW_CTR_RLG_SETTLE_PARTIAL, /* some charged: the global bucket ran out */
+    GW_CTR_RLG_SETTLE_DENIED,  /* none charged */
+    GW_CTR_RLG_SETTLE_ERROR,   /* no answer / error reply */
     GW_CTR_MAX = 32
 } gw_counter_t;
 
