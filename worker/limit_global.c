@@ -58,6 +58,7 @@ typedef struct {
     gw_worker_t *w;
     uint64_t seg_key;
     uint32_t want;
+    uint32_t backoff_ms; /* time ⌈lease/2⌉ tokens take to refill: no use asking sooner */
     bool probe;
 } settle_t;
 
@@ -135,10 +136,11 @@ static void on_settled(const redisReply *reply, const char *error, void *data)
     }
     long long g = reply->element[0]->integer, wait = reply->element[1]->integer;
     uint32_t granted = g < 0 ? 0 : (uint32_t)g;
-    uint32_t retry = granted >= s->want ? 0
-                                        : (uint32_t)(wait < 1                  ? 1
-                                                     : wait > SETTLE_RETRY_MAX ? SETTLE_RETRY_MAX
-                                                                               : wait);
+    uint32_t retry = 0;
+    if (granted < s->want) { /* the global bucket ran dry: wait for tokens */
+        long long ms = wait > (long long)s->backoff_ms ? wait : (long long)s->backoff_ms;
+        retry = ms < 1 ? 1 : ms > SETTLE_RETRY_MAX ? SETTLE_RETRY_MAX : (uint32_t)ms;
+    }
     count_result(w, s->want, granted);
     gw_limiter_settle_done(region_of(w), s->seg_key, granted, retry, now);
     if (s->probe)
@@ -153,7 +155,13 @@ static bool send_settle(gw_request_t *r, int kind, const void *bytes, size_t len
     settle_t *s = malloc(sizeof(*s));
     if (s == NULL)
         return false;
-    *s = (settle_t){.w = r->w, .seg_key = seg_key, .want = want, .probe = probe};
+    uint32_t half = (gw_limit_global_lease(r->w->cfg, burst) + 1) / 2;
+    double backoff = half * 1000.0 / rps;
+    *s = (settle_t){.w = r->w,
+                    .seg_key = seg_key,
+                    .want = want,
+                    .backoff_ms = backoff > SETTLE_RETRY_MAX ? SETTLE_RETRY_MAX : (uint32_t)backoff,
+                    .probe = probe};
     char key[64], interval[24], bur[24], wnt[16];
     size_t klen = gw_limit_global_key(key, sizeof(key), kind, bytes, len);
     double t = 1e6 / rps;
