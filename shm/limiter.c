@@ -252,6 +252,23 @@ gw_limit_result_t gw_limiter_take(void *region, uint64_t key, double rate, uint3
     return res;
 }
 
+void gw_limiter_untake(void *region, uint64_t key, double rate, uint64_t now_us)
+{
+    limiter_hdr_t *h = hdr(region);
+    if (rate <= 0 || h->capacity == 0)
+        return;
+    double t = ceil(1e6 / rate);
+    uint64_t interval = t < 1 ? 1 : (uint64_t)t;
+    bool evicted = false;
+    limiter_entry_t *e = find_or_insert(h, key, now_us - h->base_us, &evicted);
+    for (int i = 0; e != NULL && i < MAX_ATTEMPTS; i++) {
+        uint64_t s = uatomic_read(&e->state);
+        uint64_t tat = state_tat(s, key);
+        if (tat < interval || uatomic_cmpxchg(&e->state, s, make_state(key, tat - interval)) == s)
+            return;
+    }
+}
+
 size_t gw_limiter_sweep_retire(void *region, uint64_t now_us, uint64_t idle_us)
 {
     limiter_hdr_t *h = hdr(region);

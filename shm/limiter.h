@@ -61,6 +61,10 @@ uint64_t gw_limiter_key(const void *region, const void *bytes, size_t len, uint8
  * is CLOCK_MONOTONIC microseconds (gw_now_us()). */
 gw_limit_result_t gw_limiter_take(void *region, uint64_t key, double rate, uint32_t burst, uint64_t now_us);
 
+/* Give back the token a gw_limiter_take just took (the global limit then
+ * refused the request: a refused request must not drain the host bucket). */
+void gw_limiter_untake(void *region, uint64_t key, double rate, uint64_t now_us);
+
 /* Sweep, step 1 (master): retire entries idle for at least idle_us; returns
  * how many it retired. Workers may still resurrect them. */
 size_t gw_limiter_sweep_retire(void *region, uint64_t now_us, uint64_t idle_us);

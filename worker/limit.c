@@ -54,6 +54,7 @@ static gw_stage_result_t decide(gw_request_t *r, uint64_t key, double rps, long 
     gw_limit_result_t res = gw_limiter_take(table(r), key, rps, (uint32_t)burst, gw_now_us());
     if (res.allowed && r->w->cfg->rate_limit_global &&
         !gw_limit_global_admit(r, sub->kind, sub->bytes, sub->len, key, rps, burst)) {
+        gw_limiter_untake(table(r), key, rps, gw_now_us());
         res.allowed = false; /* other hosts used the shared tokens */
         res.retry_after_s = 1;
     }

@@ -2,7 +2,8 @@
  * The host credit table of RATE_LIMIT_SCOPE=global (shm/limiter.c): N forked
  * processes admitting on one key's credit never owe more than the lease
  * together, one settler at a time, settling pays the debt back, a settle
- * claim lapses when its worker dies, and the per-worker "Redis down" mask.
+ * claim lapses when its worker dies, the per-worker "Redis down" mask, and
+ * the host-bucket token given back when the global limit refuses.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -102,12 +103,28 @@ static void test_down_mask(void **state)
     assert_int_equal(gw_limiter_global_down(region), 0);
 }
 
+/* A request refused by the global limit gives its host-bucket token back. */
+static void test_untake_returns_the_token(void **state)
+{
+    (void)state;
+    void *region = new_region();
+    uint64_t key = gw_limiter_key(region, "10.0.0.2", 8, 1);
+    uint64_t now = gw_now_us();
+    for (int i = 0; i < 3; i++)
+        assert_true(gw_limiter_take(region, key, 0.001, 3, now).allowed);
+    assert_false(gw_limiter_take(region, key, 0.001, 3, now).allowed);
+    gw_limiter_untake(region, key, 0.001, now);
+    assert_true(gw_limiter_take(region, key, 0.001, 3, now).allowed);
+    assert_false(gw_limiter_take(region, key, 0.001, 3, now).allowed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_debt_bounded_by_lease_across_processes),
         cmocka_unit_test(test_settle_single_flight_and_pays_back),
         cmocka_unit_test(test_down_mask),
+        cmocka_unit_test(test_untake_returns_the_token),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
