@@ -125,6 +125,10 @@ static void on_settled(const redisReply *reply, const char *error, void *data)
         (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
          reply->element[0]->type != REDIS_REPLY_INTEGER || reply->element[1]->type != REDIS_REPLY_INTEGER))
         error = "unexpected reply to the settle script";
+    if (error != NULL && w->draining) { /* the connection is being closed under us */
+        free(s);
+        return;
+    }
     if (error != NULL) {
         gw_met_count(w->met, GW_CTR_RLG_SETTLE_ERROR);
         if (!s->probe)
