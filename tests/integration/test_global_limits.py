@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from gwtest import JWT_SECRET, wait_for
+from gwtest import JWT_SECRET, bearer, make_token, wait_for
 from gwtest import request as http
 
 BURST = 20
@@ -102,6 +102,26 @@ def test_local_scope_admits_per_host(gateway_factory, redis_factory):
     n = admitted(alternate(gws, 4 * BURST))
     assert n == HOSTS * BURST
     assert gws[0].metric("api_gateway_rate_limit_global") == 0
+
+
+def test_tenant_limit_global(stack_factory, gateway_factory, redis_factory):
+    # Per-tenant limit (after authentication) shared by two hosts; the per-IP
+    # limit is out of the way. Admitted requests reach the demo backend (200).
+    r = redis_factory()
+    tb = 10
+    s = stack_factory(conf={"RATE_LIMIT_RPS": "1000", "RATE_LIMIT_BURST": "1000", "RATE_LIMIT_TENANT_RPS": str(RPS),
+                            "RATE_LIMIT_TENANT_BURST": str(tb), "RATE_LIMIT_SCOPE": "global",
+                            "REDIS_URL": r.url})
+    with open(s.gw.conf_path) as f:
+        conf = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
+    gws = [s.gw, gateway_factory(conf=conf)]
+    tok = bearer(make_token({"tenant_id": "shared-tenant"}, exp_in=3600))
+    ports = itertools.cycle([g.port for g in gws])
+    t0 = time.monotonic()
+    got = [http(next(ports), "GET", "/api/v1/users", headers=tok).status for _ in range(4 * tb)]
+    assert set(got) <= {200, 429}, got
+    lease = max(1, tb // 10)
+    assert tb <= got.count(200) <= tb + math.ceil(RPS * (time.monotonic() - t0)) + HOSTS * lease, got
 
 
 FALLBACK_LOG = "global rate limits: redis unavailable, falling back to local limits"
