@@ -165,3 +165,46 @@ def test_global_scope_needs_redis(gateway_factory):
     g.start(wait=False)
     assert g.proc.wait(10) != 0
     assert "RATE_LIMIT_SCOPE: global needs REDIS_URL" in g.log_text()
+
+
+# The limiter key of 127.0.0.1 (worker/limit_global.c: FNV-1a of the 16-byte
+# address form, IPv4 in the first four bytes).
+def limiter_key_ipv4(addr="127.0.0.1"):
+    h = 0xcbf29ce484222325
+    for b in bytes(int(x) for x in addr.split(".")) + bytes(12):
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    return "rl:{ip:%016x}" % h
+
+
+def test_cluster_failover_of_the_limiter_slot(gateway_factory, request):
+    """Kill the master that owns the limiter key's slot while both hosts serve
+    steady traffic: no 5xx, both fall back (counted), and after the replica
+    is promoted both are global again and settle with Redis. Needs the
+    Redis Cluster fixture (skipped without it)."""
+    try:
+        factory = request.getfixturevalue("redis_cluster_factory")
+    except pytest.FixtureLookupError:
+        pytest.skip("redis_cluster_factory not available in this tree")
+    cluster = factory()
+    gws = start_pair(gateway_factory, cluster.url, "global", RATE_LIMIT_BURST="100000", RATE_LIMIT_RPS="1000",
+                     RATE_LIMIT_GLOBAL_LEASE="2")
+    key = limiter_key_ipv4()
+    admitted(alternate(gws, 10))
+    wait_for(lambda: cluster.ccli("EXISTS", key) == "1", what="limiter key written to the cluster")
+    cluster.kill(cluster.master_for_key(key))
+
+    def fell_back():
+        admitted(alternate(gws, 4))
+        return all(g.metric("api_gateway_rate_limit_global_fallbacks_total") >= 1 for g in gws)
+    wait_for(fell_back, timeout=30, what="both hosts fall back while the slot has no master")
+    cluster.wait_ok(timeout=60)
+
+    def global_again():
+        admitted(alternate(gws, 4))
+        return all(g.metric("api_gateway_rate_limit_global") == 1 for g in gws)
+    wait_for(global_again, timeout=60, what="both hosts global again after the failover")
+    before = [g.metric("api_gateway_rate_limit_global_leases_total", result="granted") for g in gws]
+    admitted(alternate(gws, 20))
+    for g, b in zip(gws, before):
+        wait_for(lambda g=g, b=b: g.metric("api_gateway_rate_limit_global_leases_total", result="granted") > b,
+                 what="settlements with the promoted master")
