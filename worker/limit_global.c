@@ -146,9 +146,10 @@ static void on_settled(const redisReply *reply, const char *error, void *data)
         retry = ms < 1 ? 1 : ms > SETTLE_RETRY_MAX ? SETTLE_RETRY_MAX : (uint32_t)ms;
     }
     count_result(w, s->want, granted);
-    gw_limiter_settle_done(region_of(w), s->seg_key, granted, retry, now);
-    if (s->probe)
+    if (s->probe) /* charged nothing and claimed nothing: only says Redis answers */
         mark(w, false, NULL);
+    else
+        gw_limiter_settle_done(region_of(w), s->seg_key, granted, retry, now);
     free(s);
 }
 
