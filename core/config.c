@@ -65,6 +65,8 @@ static const key_def_t keys[] = {
     {"RATE_LIMIT_CLEANUP_INTERVAL", T_LONG, F(rate_limit_cleanup_interval), "600", 1, 86400, false},
     {"RATE_LIMIT_IDLE_TIMEOUT", T_LONG, F(rate_limit_idle_timeout), "600", 1, 86400 * 7, false},
     {"RATE_LIMIT_TENANTS_FILE", T_STR, F(rate_limit_tenants_file), "", NOLIM, false},
+    {"RATE_LIMIT_SCOPE", T_STR, F(rate_limit_scope), "local", NOLIM, false},
+    {"RATE_LIMIT_GLOBAL_LEASE", T_LONG, F(rate_limit_global_lease), "0", 0, 100000, false},
     {"TRUSTED_PROXIES", T_CIDRS, F(trusted_proxies), "", NOLIM, false},
     {"ADMIN_ALLOW", T_CIDRS, F(admin_allow), "127.0.0.1/32,::1/128", NOLIM, false},
     {"MAX_REQUEST_SIZE", T_LONG, F(max_request_size), "10485760", 1, 1L << 30, false},
@@ -437,6 +439,12 @@ static int validate(gw_config_t *cfg, char *err, size_t errlen)
         return fail(err, errlen, "JAEGER_URL: required when ENABLE_TRACING=true");
     if (cfg->rate_limit_tenant_rps > 0 && cfg->rate_limit_tenant_burst == 0)
         cfg->rate_limit_tenant_burst = (long)ceil(cfg->rate_limit_tenant_rps);
+    if (strcmp(cfg->rate_limit_scope, "local") != 0 && strcmp(cfg->rate_limit_scope, "global") != 0)
+        return fail(err, errlen, "RATE_LIMIT_SCOPE: expected local or global, got \"%s\"",
+                    cfg->rate_limit_scope);
+    cfg->rate_limit_global = strcmp(cfg->rate_limit_scope, "global") == 0;
+    if (cfg->rate_limit_global && cfg->redis_url[0] == '\0')
+        return fail(err, errlen, "RATE_LIMIT_SCOPE: global needs REDIS_URL");
     if (cfg->rate_limit_tenants_file[0] != '\0' &&
         gw_tenant_limits_load(cfg->rate_limit_tenants_file, &cfg->tenant_limits, err, errlen) != 0)
         return -1;

@@ -53,6 +53,9 @@ typedef struct gw_config {
     long rate_limit_cleanup_interval;
     long rate_limit_idle_timeout;
     char *rate_limit_tenants_file;
+    char *rate_limit_scope;           /* "local" or "global" (worker/limit_global.c) */
+    bool rate_limit_global;           /* derived: RATE_LIMIT_SCOPE=global */
+    long rate_limit_global_lease;     /* tokens of credit per host and key; 0 = 10% of the burst */
     gw_tenant_limits_t tenant_limits; /* parsed RATE_LIMIT_TENANTS_FILE */
     gw_cidr_list_t trusted_proxies;
     gw_cidr_list_t admin_allow;

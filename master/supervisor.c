@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/tls.h"
 #include "core/worker_entry.h"
+#include "shm/limiter.h"
 
 #define RESPAWN_BACKOFF_MAX_MS  5000
 #define RESPAWN_STABLE_MS       10000 /* a worker alive this long resets the backoff */
@@ -161,6 +162,8 @@ void gw_supervisor_reap(gw_master_t *m)
             gw_child_t c = m->children[i];
             m->children[i] = m->children[--m->nchildren];
             gw_shm_slot_release(&m->shm, c.slot);
+            /* A dead worker cannot take back its "Redis down" mark. */
+            gw_limiter_global_mark(gw_shm_region(&m->shm, GW_SHM_REGION_LIMITER), c.slot, false);
             on_child_exit(m, c, status);
             break;
         }

@@ -203,6 +203,34 @@ static void render_limits_breakers(gw_buf_t *b, const gw_master_t *m)
 /* The revocation table (shm/revoke.h). Counting live entries scans the
  * whole table, so it is redone at most every 2 s; the counters are read on
  * every rendering. */
+/* RATE_LIMIT_SCOPE=global (worker/limit_global.c, docs/SCALING.md). */
+static void render_global_limits(gw_buf_t *b, const gw_master_t *m, const gw_metrics_slot_t *sum)
+{
+    const uint64_t *c = sum->counters;
+    const void *region = gw_shm_region(&m->shm, GW_SHM_REGION_LIMITER);
+    family(b, "api_gateway_rate_limit_global", "gauge",
+           "1 while limits are global (RATE_LIMIT_SCOPE=global and Redis reachable), 0 otherwise.");
+    gw_buf_printf(b, "api_gateway_rate_limit_global %d\n",
+                  m->cfg.rate_limit_global && gw_limiter_global_down(region) == 0);
+    counter(b, "api_gateway_rate_limit_global_fallbacks_total",
+            "Times this host fell back from global to local limits because Redis was unavailable.",
+            c[GW_CTR_RLG_FALLBACKS]);
+    counter(b, "api_gateway_rate_limit_global_recoveries_total",
+            "Times this host went back to global limits after a fallback.", c[GW_CTR_RLG_RECOVERIES]);
+    static const struct {
+        const char *result;
+        gw_counter_t c;
+    } res[] = {{"granted", GW_CTR_RLG_SETTLE_GRANTED},
+               {"partial", GW_CTR_RLG_SETTLE_PARTIAL},
+               {"denied", GW_CTR_RLG_SETTLE_DENIED},
+               {"error", GW_CTR_RLG_SETTLE_ERROR}};
+    family(b, "api_gateway_rate_limit_global_leases_total", "counter",
+           "Lease settlements with Redis (one EVAL each) by result.");
+    for (size_t i = 0; i < sizeof(res) / sizeof(res[0]); i++)
+        gw_buf_printf(b, "api_gateway_rate_limit_global_leases_total{result=\"%s\"} %llu\n", res[i].result,
+                      (unsigned long long)c[res[i].c]);
+}
+
 static void render_revocations(gw_buf_t *b, const gw_master_t *m)
 {
     static uint64_t next_scan_ms, live;
@@ -361,6 +389,7 @@ void gw_views_render_metrics(gw_master_t *m, gw_buf_t *b, gw_metrics_slot_t *sum
     render_redis_cluster(b, &m->shm, sum);
     render_backends(b, sum);
     render_limits_breakers(b, m);
+    render_global_limits(b, m, sum);
     render_revocations(b, m);
     render_process(b, m);
 }

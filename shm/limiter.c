@@ -24,8 +24,17 @@ typedef struct {
     uint64_t capacity;
     uint64_t window;
     uint64_t seed;
-    uint64_t base_us; /* CLOCK_MONOTONIC at init, minus one: tat 0 is "long ago" */
+    uint64_t base_us;     /* CLOCK_MONOTONIC at init, minus one: tat 0 is "long ago" */
+    uint64_t credit_cap;  /* entries of the credit table (global scope) */
+    uint64_t global_down; /* bit per worker slot that sees Redis unavailable */
 } __attribute__((aligned(128))) limiter_hdr_t;
+
+typedef struct {
+    uint64_t key;
+    uint64_t debt;       /* [last_ms:32][debt:32] */
+    uint64_t not_before; /* ms since base: no settle may start before */
+    uint64_t pad;
+} credit_entry_t;
 
 typedef struct {
     uint64_t key;
@@ -42,9 +51,21 @@ static limiter_entry_t *entries(void *region)
     return (limiter_entry_t *)((char *)region + sizeof(limiter_hdr_t));
 }
 
+static uint64_t credit_capacity(uint64_t capacity)
+{
+    return capacity / 4 > 0 ? capacity / 4 : 1;
+}
+
+static credit_entry_t *credits(void *region)
+{
+    limiter_hdr_t *h = region;
+    return (credit_entry_t *)((char *)region + sizeof(limiter_hdr_t) + h->capacity * sizeof(limiter_entry_t));
+}
+
 size_t gw_limiter_region_size(uint32_t capacity)
 {
-    return sizeof(limiter_hdr_t) + (size_t)capacity * sizeof(limiter_entry_t);
+    return sizeof(limiter_hdr_t) + (size_t)capacity * sizeof(limiter_entry_t) +
+           credit_capacity(capacity) * sizeof(credit_entry_t);
 }
 
 void gw_limiter_init(void *region, uint32_t capacity, uint64_t seed)
@@ -54,6 +75,7 @@ void gw_limiter_init(void *region, uint32_t capacity, uint64_t seed)
     h->capacity = capacity;
     h->window = capacity < GW_LIMITER_WINDOW ? capacity : GW_LIMITER_WINDOW;
     h->seed = seed;
+    h->credit_cap = credit_capacity(capacity);
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     h->base_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000 - 1;
@@ -210,6 +232,23 @@ gw_limit_result_t gw_limiter_take(void *region, uint64_t key, double rate, uint3
     return res;
 }
 
+void gw_limiter_untake(void *region, uint64_t key, double rate, uint64_t now_us)
+{
+    limiter_hdr_t *h = hdr(region);
+    if (rate <= 0 || h->capacity == 0)
+        return;
+    double t = ceil(1e6 / rate);
+    uint64_t interval = t < 1 ? 1 : (uint64_t)t;
+    bool evicted = false;
+    limiter_entry_t *e = find_or_insert(h, key, now_us - h->base_us, &evicted);
+    for (int i = 0; e != NULL && i < MAX_ATTEMPTS; i++) {
+        uint64_t s = uatomic_read(&e->state);
+        uint64_t tat = state_tat(s, key);
+        if (tat < interval || uatomic_cmpxchg(&e->state, s, make_state(key, tat - interval)) == s)
+            return;
+    }
+}
+
 size_t gw_limiter_sweep_retire(void *region, uint64_t now_us, uint64_t idle_us)
 {
     limiter_hdr_t *h = hdr(region);
@@ -252,4 +291,133 @@ void gw_limiter_stats(const void *region, gw_limiter_stats_t *out)
         out->used += k != 0;
         out->retired += (k & RETIRED) != 0;
     }
+}
+
+/* ---- credit table (RATE_LIMIT_SCOPE=global) ------------------------------ */
+
+#define CREDIT_WINDOW 8
+#define DEBT_MASK     0xffffffffULL
+
+static uint64_t ms_since_base(const limiter_hdr_t *h, uint64_t now_us)
+{
+    return (now_us - h->base_us) / 1000;
+}
+
+/* Find key's credit entry or claim one (a free slot, else the least
+ * recently used of the window, whose debt is then forgotten). NULL only
+ * when every attempt lost a race. */
+static credit_entry_t *credit_find(limiter_hdr_t *h, uint64_t key, bool insert, uint64_t now_ms)
+{
+    credit_entry_t *tab = credits(h);
+    uint64_t cap = h->credit_cap;
+    uint64_t first = (uint64_t)(((unsigned __int128)(key << 1) * cap) >> 64);
+    uint64_t win = cap < CREDIT_WINDOW ? cap : CREDIT_WINDOW;
+    for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        uint64_t pick = UINT64_MAX, pick_key = 0, oldest = UINT64_MAX;
+        for (uint64_t i = 0; i < win; i++) {
+            uint64_t j = (first + i) % cap;
+            uint64_t k = uatomic_read(&tab[j].key);
+            if (k == key)
+                return &tab[j];
+            uint64_t last = k == 0 ? 0 : uatomic_read(&tab[j].debt) >> 32;
+            if (pick == UINT64_MAX || (k == 0 && pick_key != 0) || (pick_key != 0 && last < oldest)) {
+                pick = j;
+                pick_key = k;
+                oldest = last;
+            }
+        }
+        if (!insert)
+            return NULL;
+        if (uatomic_cmpxchg(&tab[pick].key, pick_key, key) != pick_key)
+            continue;
+        uatomic_set(&tab[pick].debt, (now_ms & DEBT_MASK) << 32);
+        uatomic_set(&tab[pick].not_before, 0);
+        /* Two workers inserting the key at once: keep the first slot. */
+        for (uint64_t i = 0; i < win; i++) {
+            uint64_t j = (first + i) % cap;
+            if (j == pick)
+                break;
+            if (uatomic_read(&tab[j].key) == key) {
+                uatomic_cmpxchg(&tab[pick].key, key, 0);
+                return &tab[j];
+            }
+        }
+        return &tab[pick];
+    }
+    return NULL;
+}
+
+bool gw_limiter_credit_take(void *region, uint64_t key, uint32_t lease, uint64_t now_us, uint32_t *debt)
+{
+    limiter_hdr_t *h = hdr(region);
+    uint64_t now_ms = ms_since_base(h, now_us);
+    *debt = 0;
+    credit_entry_t *e = credit_find(h, key, true, now_ms);
+    if (e == NULL)
+        return true; /* pathological contention: never refuse service for it */
+    for (;;) {
+        uint64_t s = uatomic_read(&e->debt);
+        uint32_t d = (uint32_t)(s & DEBT_MASK);
+        *debt = d;
+        if (d >= lease)
+            return false;
+        if (uatomic_cmpxchg(&e->debt, s, ((now_ms & DEBT_MASK) << 32) | (d + 1)) == s) {
+            *debt = d + 1;
+            return true;
+        }
+    }
+}
+
+bool gw_limiter_settle_claim(void *region, uint64_t key, uint32_t min_debt, uint32_t hold_ms, uint64_t now_us,
+                             uint32_t *debt)
+{
+    limiter_hdr_t *h = hdr(region);
+    uint64_t now_ms = ms_since_base(h, now_us);
+    credit_entry_t *e = credit_find(h, key, false, now_ms);
+    *debt = 0;
+    if (e == NULL)
+        return false;
+    uint64_t nb = uatomic_read(&e->not_before);
+    uint32_t d = (uint32_t)(uatomic_read(&e->debt) & DEBT_MASK);
+    if (nb > now_ms || d < min_debt)
+        return false;
+    if (uatomic_cmpxchg(&e->not_before, nb, now_ms + hold_ms) != nb)
+        return false;
+    *debt = d;
+    return true;
+}
+
+void gw_limiter_settle_done(void *region, uint64_t key, uint32_t granted, uint32_t retry_ms, uint64_t now_us)
+{
+    limiter_hdr_t *h = hdr(region);
+    uint64_t now_ms = ms_since_base(h, now_us);
+    credit_entry_t *e = credit_find(h, key, false, now_ms);
+    if (e == NULL)
+        return; /* evicted meanwhile: its debt is gone anyway */
+    for (;;) {
+        uint64_t s = uatomic_read(&e->debt);
+        uint32_t d = (uint32_t)(s & DEBT_MASK);
+        uint32_t nd = granted >= d ? 0 : d - granted;
+        if (uatomic_cmpxchg(&e->debt, s, (s & ~DEBT_MASK) | nd) == s)
+            break;
+    }
+    uatomic_set(&e->not_before, now_ms + retry_ms);
+}
+
+uint64_t gw_limiter_global_mark(void *region, unsigned slot, bool down)
+{
+    limiter_hdr_t *h = hdr(region);
+    uint64_t bit = 1ULL << (slot % 64);
+    for (;;) {
+        uint64_t m = uatomic_read(&h->global_down);
+        uint64_t n = down ? (m | bit) : (m & ~bit);
+        if (m == n || uatomic_cmpxchg(&h->global_down, m, n) == m)
+            return m;
+    }
+}
+
+uint64_t gw_limiter_global_down(const void *region)
+{
+    const limiter_hdr_t *h = region;
+    return CMM_LOAD_SHARED(h->global_down);
 }

@@ -61,6 +61,10 @@ uint64_t gw_limiter_key(const void *region, const void *bytes, size_t len, uint8
  * is CLOCK_MONOTONIC microseconds (gw_now_us()). */
 gw_limit_result_t gw_limiter_take(void *region, uint64_t key, double rate, uint32_t burst, uint64_t now_us);
 
+/* Give back the token a gw_limiter_take just took (the global limit then
+ * refused the request: a refused request must not drain the host bucket). */
+void gw_limiter_untake(void *region, uint64_t key, double rate, uint64_t now_us);
+
 /* Sweep, step 1 (master): retire entries idle for at least idle_us; returns
  * how many it retired. Workers may still resurrect them. */
 size_t gw_limiter_sweep_retire(void *region, uint64_t now_us, uint64_t idle_us);
@@ -70,5 +74,34 @@ size_t gw_limiter_sweep_retire(void *region, uint64_t now_us, uint64_t idle_us);
 size_t gw_limiter_sweep_free(void *region);
 
 void gw_limiter_stats(const void *region, gw_limiter_stats_t *out);
+
+/* ---- RATE_LIMIT_SCOPE=global: this host's credit per key ----------------
+ * A second, smaller table in the same region (capacity/4 entries, probed
+ * like the buckets, evicting the least recently used) holds, per key, the
+ * host's unsettled "debt": requests admitted on credit that Redis has not
+ * yet been charged for (worker/limit_global.c). All workers of the host
+ * share it, so the host as a whole never owes more than `lease` tokens.
+ * Entry words: key; [last_ms:32][debt:32]; settle-not-before (ms). */
+
+/* Admit one request on credit: debt += 1 unless debt >= lease. *debt gets
+ * the debt after the call. Never fails for contention (admits). */
+bool gw_limiter_credit_take(void *region, uint64_t key, uint32_t lease, uint64_t now_us, uint32_t *debt);
+
+/* Claim the right to settle key's debt with Redis (one settler per host at
+ * a time): succeeds when debt >= min_debt and no settle is running or
+ * backing off; *debt gets the amount to charge. The claim lapses after
+ * hold_ms if gw_limiter_settle_done never comes (a worker died). */
+bool gw_limiter_settle_claim(void *region, uint64_t key, uint32_t min_debt, uint32_t hold_ms, uint64_t now_us,
+                             uint32_t *debt);
+
+/* Redis charged `granted` tokens: debt -= granted; the next settle may
+ * start after retry_ms (0: at once). */
+void gw_limiter_settle_done(void *region, uint64_t key, uint32_t granted, uint32_t retry_ms, uint64_t now_us);
+
+/* Which workers of this host see Redis as unavailable for global limits
+ * (bit = worker slot, up to 64): the host is in fallback while any is set.
+ * Returns the mask before the change. */
+uint64_t gw_limiter_global_mark(void *region, unsigned slot, bool down);
+uint64_t gw_limiter_global_down(const void *region);
 
 #endif

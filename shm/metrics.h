@@ -79,11 +79,20 @@ typedef enum {
     GW_CTR_ACCEPT_ENOMEM, /* ENOBUFS or ENOMEM */
     GW_CTR_ACCEPT_OTHER,
     GW_CTR_SHUTDOWN_CUT,         /* requests answered 503 at the drain deadline (worker/drain.c) */
-    GW_CTR_REDIS_SLOT_REFRESHES, /* Redis Cluster slot maps loaded (worker/redis_cluster.c) */
+    GW_CTR_REDIS_SLOT_REFRESHES, /* Redis Cluster slot maps loaded (worker/clients/redis_cluster.c) */
     GW_CTR_REDIS_MOVED,          /* MOVED redirects followed */
     GW_CTR_REDIS_ASK,            /* ASK redirects followed */
-    GW_CTR_MAX = 32
+    /* RATE_LIMIT_SCOPE=global (worker/limit_global.c) */
+    GW_CTR_RLG_FALLBACKS,      /* host went from global to local limits */
+    GW_CTR_RLG_RECOVERIES,     /* ... and back */
+    GW_CTR_RLG_SETTLE_GRANTED, /* settle calls by result: all charged */
+    GW_CTR_RLG_SETTLE_PARTIAL, /* some charged: the global bucket ran out */
+    GW_CTR_RLG_SETTLE_DENIED,  /* none charged */
+    GW_CTR_RLG_SETTLE_ERROR,   /* no answer / error reply */
+    GW_CTR_COUNT,              /* counters in use (must stay <= GW_CTR_MAX) */
+    GW_CTR_MAX = 48
 } gw_counter_t;
+_Static_assert(GW_CTR_COUNT <= GW_CTR_MAX, "raise GW_CTR_MAX (and GW_SHM_LAYOUT_VERSION)");
 
 /* Redis Cluster calls by node (worker/redis_cluster.c). Node names differ
  * from slot to slot, so readers aggregate these by name slot by slot (the

@@ -35,7 +35,7 @@
 #include "shm/metrics.h"
 
 #define GW_SHM_MAGIC          0x31474553574741ULL /* "AGWSEG1" */
-#define GW_SHM_LAYOUT_VERSION 4
+#define GW_SHM_LAYOUT_VERSION 5
 #define GW_SHM_MIN_SLOTS      16
 
 typedef enum {

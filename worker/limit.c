@@ -5,6 +5,11 @@
  * limiter table (shm/limiter.c), so every worker draws on the same tokens.
  * A 429 carries Retry-After and X-RateLimit-*; allowed requests carry the
  * X-RateLimit-* of the tighter bucket on their 2xx response.
+ *
+ * RATE_LIMIT_SCOPE=global adds a second check after the host's bucket has
+ * admitted a request: the host's credit against the limit shared by every
+ * host through Redis (worker/limit_global.c). The host's own bucket stays
+ * the fast path and the cap of one host; local scope is unchanged.
  */
 #include "worker/limit.h"
 
@@ -14,10 +19,18 @@
 #include "core/tenant_limits.h"
 #include "shm/limiter.h"
 #include "core/log.h"
+#include "worker/limit_global.h"
 #include "worker/respond.h"
 
-#define KEY_KIND_IP     1
-#define KEY_KIND_TENANT 2
+#define KEY_KIND_IP     GW_LIMIT_KIND_IP
+#define KEY_KIND_TENANT GW_LIMIT_KIND_TENANT
+
+/* What a limit is keyed on: the bytes the Redis key is derived from. */
+typedef struct {
+    int kind;
+    const void *bytes;
+    size_t len;
+} limit_subject_t;
 
 static void *table(const gw_request_t *r)
 {
@@ -34,10 +47,17 @@ static void note_headers(gw_request_t *r, const gw_limit_result_t *res)
     }
 }
 
-static gw_stage_result_t decide(gw_request_t *r, uint64_t key, double rps, long burst, const char *scope)
+static gw_stage_result_t decide(gw_request_t *r, uint64_t key, double rps, long burst, const char *scope,
+                                const limit_subject_t *sub)
 {
     uint64_t t0 = gw_now_us();
     gw_limit_result_t res = gw_limiter_take(table(r), key, rps, (uint32_t)burst, gw_now_us());
+    if (res.allowed && r->w->cfg->rate_limit_global &&
+        !gw_limit_global_admit(r, sub->kind, sub->bytes, sub->len, key, rps, burst)) {
+        gw_limiter_untake(table(r), key, rps, gw_now_us());
+        res.allowed = false; /* other hosts used the shared tokens */
+        res.retry_after_s = 1;
+    }
     r->t_limit_us += (uint32_t)(gw_now_us() - t0);
     gw_metrics_slot_t *met = r->w->met;
     if (res.evicted)
@@ -71,7 +91,8 @@ gw_stage_result_t gw_stage_limit_ip(gw_request_t *r)
     if (!cfg->rate_limit_enabled || (r->match.route->flags & GW_RF_NO_LIMIT))
         return GW_NEXT;
     uint64_t key = gw_limiter_key(table(r), r->ip_bytes, sizeof(r->ip_bytes), KEY_KIND_IP);
-    return decide(r, key, cfg->rate_limit_rps, cfg->rate_limit_burst, "ip");
+    limit_subject_t sub = {KEY_KIND_IP, r->ip_bytes, sizeof(r->ip_bytes)};
+    return decide(r, key, cfg->rate_limit_rps, cfg->rate_limit_burst, "ip", &sub);
 }
 
 gw_stage_result_t gw_stage_limit_tenant(gw_request_t *r)
@@ -87,5 +108,6 @@ gw_stage_result_t gw_stage_limit_tenant(gw_request_t *r)
         return GW_NEXT; /* per-tenant limiting off and no override for this tenant */
     const char *t = r->identity->tenant_id;
     uint64_t key = gw_limiter_key(table(r), t, strlen(t), KEY_KIND_TENANT);
-    return decide(r, key, rps, burst, "tenant");
+    limit_subject_t sub = {KEY_KIND_TENANT, t, strlen(t)};
+    return decide(r, key, rps, burst, "tenant", &sub);
 }

@@ -250,6 +250,11 @@ def scenario_grpc(a, sink_port):
     variants = [("HS256, limiter on", {}, False, tok),
                 ("HS256, limiter off", {"RATE_LIMIT_ENABLED": "false"}, False, tok),
                 ("HS256 + Redis blacklist, cache hit", {"CACHE_TTL": "600"}, True, tok),
+                # Issue 14: the same Redis-backed path with local vs global limits; a lease of 1000
+                # settles every 500 requests (one key at ~50k req/s needs L >= rate x settle RTT, docs/SCALING.md).
+                ("HS256 + Redis blacklist, limits local", {}, True, tok),
+                ("HS256 + Redis blacklist, RATE_LIMIT_SCOPE=global (lease 1000)",
+                 {"RATE_LIMIT_SCOPE": "global", "RATE_LIMIT_GLOBAL_LEASE": "1000"}, True, tok),
                 ("HS256, tracing on (every request sampled, OTLP to a local sink)",
                  {"ENABLE_TRACING": "true", "JAEGER_URL": "http://127.0.0.1:%d" % sink_port}, False, tok)]
     pub, rs_tok = rs256_setup()
