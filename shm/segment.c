@@ -77,6 +77,8 @@ int gw_shm_slot_claim(gw_shm_t *shm, uint64_t generation, unsigned index)
         CMM_STORE_SHARED(w->heartbeat_ms, gw_now_ms());
         CMM_STORE_SHARED(w->requests, 0);
         CMM_STORE_SHARED(w->connections, 0);
+        CMM_STORE_SHARED(w->deferrals, 0);
+        CMM_STORE_SHARED(w->paused, 0);
         CMM_STORE_SHARED(w->qs_epoch, uatomic_read(&shm->hdr->qsbr_epoch));
         cmm_smp_mb();
         CMM_STORE_SHARED(w->state, GW_WORKER_STARTING);
@@ -109,6 +111,27 @@ int gw_shm_slot_find(const gw_shm_t *shm, pid_t pid)
             return (int)i;
     }
     return -1;
+}
+
+bool gw_shm_above_share(const gw_shm_t *shm, unsigned slot, uint64_t own, uint64_t now_ms, uint64_t stale_ms)
+{
+    uint64_t serving = CMM_LOAD_SHARED(shm->hdr->generation);
+    if (CMM_LOAD_SHARED(gw_shm_worker(shm, slot)->generation) != serving)
+        return false;
+    uint64_t total = own, n = 1;
+    for (unsigned i = 0; i < shm->hdr->nslots; i++) {
+        gw_shm_worker_t *w = gw_shm_worker(shm, i);
+        if (i == slot || CMM_LOAD_SHARED(w->state) != GW_WORKER_READY ||
+            CMM_LOAD_SHARED(w->generation) != serving || CMM_LOAD_SHARED(w->paused))
+            continue;
+        uint64_t hb = CMM_LOAD_SHARED(w->heartbeat_ms);
+        if (now_ms > hb + stale_ms)
+            continue;
+        total += CMM_LOAD_SHARED(w->connections);
+        n++;
+    }
+    /* own >= total / n + 1, in integers. */
+    return own * n >= total + n;
 }
 
 uint64_t gw_shm_sum_u64(const gw_shm_t *shm, size_t offset)

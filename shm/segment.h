@@ -25,6 +25,7 @@
 #ifndef GW_SHM_SEGMENT_H
 #define GW_SHM_SEGMENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -73,6 +74,8 @@ typedef struct {
     uint64_t requests;     /* requests completed by the current occupant (worker) */
     uint64_t connections;  /* open client connections (worker gauge) */
     uint64_t restarts;     /* times the master re-forked this slot after a crash (master) */
+    uint64_t deferrals;    /* times it left the accept queue to the others (worker/accept.c) */
+    uint64_t paused;       /* 1 while accepting is paused on EMFILE/ENFILE/ENOMEM (worker) */
 } __attribute__((aligned(128))) gw_shm_worker_t;
 
 typedef struct {
@@ -148,6 +151,17 @@ void gw_shm_slot_set_pid(gw_shm_t *shm, unsigned slot, pid_t pid);
 void gw_shm_slot_release(gw_shm_t *shm, unsigned slot);
 /* Any process: find the slot whose record holds pid; -1 if none. */
 int gw_shm_slot_find(const gw_shm_t *shm, pid_t pid);
+
+/* Balanced accepting (worker/accept.c): true when the worker in `slot`, with
+ * `own` open connections, holds at least one more than the mean of the ready
+ * workers of the serving generation (itself included), so it should leave
+ * the next queued connection to one of them. A worker outside the serving
+ * generation (a reload in progress, a generation on its way out) and a
+ * worker alone are never above their share; workers paused on a resource
+ * error and records whose heartbeat is older than `stale_ms` are left out
+ * (they take nothing, so the others must not wait for them). Some worker is
+ * always at or below the mean, so they cannot all defer at once. */
+bool gw_shm_above_share(const gw_shm_t *shm, unsigned slot, uint64_t own, uint64_t now_ms, uint64_t stale_ms);
 
 /* Sum of a uint64 field across every metric slot: `offset` is the byte
  * offset of the word inside gw_metrics_slot_t. */

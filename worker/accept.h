@@ -1,7 +1,9 @@
 /*
  * The worker's accept path (worker/accept.c): takes connections off the
- * listening socket inherited from the master, counts them, and backs off
- * when descriptors or kernel memory run out. Called by worker/worker.c.
+ * listening socket inherited from the master, counts them in the worker's
+ * segment record, leaves the queue to the other workers while it holds more
+ * than its share (balance), and backs off when descriptors or kernel memory
+ * run out. Called by worker/worker.c.
  */
 #ifndef GW_ACCEPT_H
 #define GW_ACCEPT_H

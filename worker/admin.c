@@ -57,18 +57,20 @@ int gw_admin_workers(gw_request_t *r)
         gw_procstat_t ps = {0};
         gw_procstat_read((pid_t)pid, &ps);
         uint64_t hb = CMM_LOAD_SHARED(w->heartbeat_ms);
-        gw_buf_printf(&b,
-                      "%s{\"slot\":%u,\"pid\":%llu,\"generation\":%llu,\"index\":%llu,\"state\":\"%s\","
-                      "\"uptime_s\":%.1f,\"requests\":%llu,\"connections\":%llu,\"heartbeat_age_ms\":%llu,"
-                      "\"rss_bytes\":%llu,\"cpu_seconds\":%.2f,\"restarts\":%llu,\"self\":%s}",
-                      first ? "" : ",", i, (unsigned long long)pid, (unsigned long long)w->generation,
-                      (unsigned long long)w->index, state_name(state),
-                      (double)(now_wall - CMM_LOAD_SHARED(w->started_ms)) / 1000.0,
-                      (unsigned long long)CMM_LOAD_SHARED(w->requests),
-                      (unsigned long long)CMM_LOAD_SHARED(w->connections),
-                      (unsigned long long)(now > hb ? now - hb : 0), (unsigned long long)ps.rss_bytes,
-                      ps.cpu_seconds, (unsigned long long)CMM_LOAD_SHARED(w->restarts),
-                      i == r->w->slot ? "true" : "false");
+        gw_buf_printf(
+            &b,
+            "%s{\"slot\":%u,\"pid\":%llu,\"generation\":%llu,\"index\":%llu,\"state\":\"%s\","
+            "\"uptime_s\":%.1f,\"requests\":%llu,\"connections\":%llu,\"heartbeat_age_ms\":%llu,"
+            "\"accept_deferrals\":%llu,\"accept_paused\":%s,\"rss_bytes\":%llu,\"cpu_seconds\":%.2f,"
+            "\"restarts\":%llu,\"self\":%s}",
+            first ? "" : ",", i, (unsigned long long)pid, (unsigned long long)w->generation,
+            (unsigned long long)w->index, state_name(state),
+            (double)(now_wall - CMM_LOAD_SHARED(w->started_ms)) / 1000.0,
+            (unsigned long long)CMM_LOAD_SHARED(w->requests),
+            (unsigned long long)CMM_LOAD_SHARED(w->connections),
+            (unsigned long long)(now > hb ? now - hb : 0), (unsigned long long)CMM_LOAD_SHARED(w->deferrals),
+            CMM_LOAD_SHARED(w->paused) ? "true" : "false", (unsigned long long)ps.rss_bytes, ps.cpu_seconds,
+            (unsigned long long)CMM_LOAD_SHARED(w->restarts), i == r->w->slot ? "true" : "false");
         first = false;
     }
     gw_buf_puts(&b, "]}");

@@ -16,7 +16,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -74,18 +76,43 @@ def wrk(url, seconds, headers=(), conns=50):
     return res
 
 
+def conn_spread(port):
+    """The server's established connections on `port` per process, most
+    loaded first (e.g. [26, 24]): from `ss -tnp`, so it reads the gateway,
+    nginx and the h2o hello alike. Listening sockets are not established, so
+    the master's copy does not count."""
+    out = subprocess.run(["ss", "-Htnp", "state", "established", "( sport = :%d )" % port],
+                         capture_output=True, text=True).stdout
+    per_pid = {}
+    for line in out.splitlines():
+        for pid in set(re.findall(r"pid=(\d+)", line)):
+            per_pid[pid] = per_pid.get(pid, 0) + 1
+    return sorted(per_pid.values(), reverse=True)
+
+
+def spread_text(counts):
+    return "/".join(str(c) for c in counts) if counts else "-"
+
+
 def measure(name, server_pid, url, seconds, headers=(), expect_non2xx=False):
     wrk(url, 1, headers)  # warm-up
     best = None
+    port = urllib.parse.urlsplit(url).port
     for _ in range(2):  # best of two: a neighbour's burst on a shared machine hits one run, rarely both
         pids = proc_tree(server_pid)
         c0 = cpu_seconds(pids)
+        sample = {}  # wrk's connections per server process, read half-way through the run
+        timer = threading.Timer(seconds / 2.0, lambda: sample.update(spread=conn_spread(port)))
+        timer.start()
         try:
             r = wrk(url, seconds, headers)
         except RuntimeError as e:
             print("  (run discarded: %s)" % str(e).splitlines()[0], flush=True)
             continue
+        finally:
+            timer.cancel()
         r["cpu_us"] = (cpu_seconds(pids) - c0) * 1e6 / max(r["requests"], 1)
+        r["spread"] = sample.get("spread", [])
         if best is None or r["rps"] > best["rps"]:
             best = r
     if best is None:
@@ -94,8 +121,8 @@ def measure(name, server_pid, url, seconds, headers=(), expect_non2xx=False):
     r["name"] = name
     ok = r["non2xx"] >= r["requests"] * 0.99 if expect_non2xx else r["non2xx"] == 0
     r["note"] = "" if ok else "unexpected: %d non-2xx of %d" % (r["non2xx"], r["requests"])
-    print("  %-48s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  %6.1f us CPU/req %s" %
-          (name, r["rps"], r["p50"], r["p99"], r["cpu_us"], r["note"]), flush=True)
+    print("  %-48s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  %6.1f us CPU/req  conns %s %s" %
+          (name, r["rps"], r["p50"], r["p99"], r["cpu_us"], spread_text(r["spread"]), r["note"]), flush=True)
     return r
 
 
@@ -285,12 +312,13 @@ def scenario_limiter(a):
 
 
 def table(rows, base):
-    out = ["| what | req/s | p50 ms | p99 ms | CPU µs/req | req/s vs %s | CPU vs %s |" % (base["name"], base["name"]),
-           "|---|---:|---:|---:|---:|---:|---:|"]
+    out = ["| what | req/s | p50 ms | p99 ms | CPU µs/req | conns per worker | req/s vs %s | CPU vs %s |" % (
+        base["name"], base["name"]),
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        out.append("| %s%s | %.0f | %.2f | %.2f | %.1f | %.2f | %.2f |" % (
+        out.append("| %s%s | %.0f | %.2f | %.2f | %.1f | %s | %.2f | %.2f |" % (
             r["name"], " (" + r["note"] + ")" if r["note"] else "", r["rps"], r["p50"], r["p99"], r["cpu_us"],
-            r["rps"] / base["rps"], r["cpu_us"] / base["cpu_us"] if base["cpu_us"] else 0))
+            spread_text(r.get("spread")), r["rps"] / base["rps"], r["cpu_us"] / base["cpu_us"] if base["cpu_us"] else 0))
     return "\n".join(out)
 
 
@@ -302,8 +330,10 @@ def write_report(path, a, ready, proxy, grpc_rows, limiter):
         "kernel %s. Each row: the better of two `wrk -t2 -c50 -d%ds --latency` runs on loopback after a 1 s "
         "warm-up; CPU µs/req is "
         "the utime+stime of the server's processes (master + workers) during the run divided by the "
-        "requests completed. The load generator shares the 2 cores with the server, and the machine is "
-        "shared: compare ratios within a table, not absolutes across runs." % (
+        "requests completed; conns per worker is how wrk's 50 keep-alive connections sit on the server's "
+        "processes half-way through the run (`ss -tnp`, most loaded first). The load generator shares the 2 "
+        "cores with the server, and the machine is shared: compare ratios within a table, not absolutes "
+        "across runs." % (
             datetime.date.today().isoformat(), platform.node() or "this machine", os.cpu_count(),
             platform.release(), a.seconds), "",
         "## /ready: gateway vs nginx vs a minimal libh2o server", "",
