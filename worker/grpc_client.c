@@ -31,6 +31,7 @@
 #include <grpc/support/time.h>
 #include <dirent.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -240,7 +241,7 @@ static void on_repoll(h2o_timeout_entry_t *entry)
 /* Watches gRPC core's epoll fd from the loop; false if it cannot. */
 static bool start_loop_polling(gw_grpc_client_t *c, h2o_loop_t *loop, int epfd)
 {
-    int fd = epfd >= 0 ? dup(epfd) : -1;
+    int fd = epfd >= 0 ? fcntl(epfd, F_DUPFD_CLOEXEC, 0) : -1;
     if (fd < 0)
         return false;
     c->loop = loop;
