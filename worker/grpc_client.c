@@ -131,27 +131,40 @@ static gw_grpc_limit_t local_limit(const gw_grpc_call_t *call, const char *detai
 }
 
 /* On the loop thread: collect the results, run the callback, free. */
+/* The reply as one slice (a reference the caller unrefs): an uncompressed
+ * reply in one slice — the usual case — is used in place; others are
+ * joined (a copy). */
+static grpc_slice reply_slice(grpc_byte_buffer *buf)
+{
+    if (buf == NULL)
+        return grpc_empty_slice();
+    if (buf->type == GRPC_BB_RAW && buf->data.raw.compression == GRPC_COMPRESS_NONE &&
+        buf->data.raw.slice_buffer.count == 1)
+        return grpc_slice_ref(buf->data.raw.slice_buffer.slices[0]);
+    grpc_slice reply = grpc_empty_slice();
+    grpc_byte_buffer_reader reader;
+    if (grpc_byte_buffer_reader_init(&reader, buf)) {
+        reply = grpc_byte_buffer_reader_readall(&reader);
+        grpc_byte_buffer_reader_destroy(&reader);
+    }
+    return reply;
+}
+
 static void complete(gw_grpc_call_t *call)
 {
-    grpc_slice reply = grpc_empty_slice();
-    if (call->recv_buf != NULL) {
-        grpc_byte_buffer_reader reader;
-        if (grpc_byte_buffer_reader_init(&reader, call->recv_buf)) {
-            reply = grpc_byte_buffer_reader_readall(&reader);
-            grpc_byte_buffer_reader_destroy(&reader);
-        }
-    }
-    char *details = grpc_slice_to_c_string(call->details);
+    grpc_slice reply = reply_slice(call->recv_buf);
+    /* A successful call has no details: no copy for "". */
+    char *details = GRPC_SLICE_LENGTH(call->details) > 0 ? grpc_slice_to_c_string(call->details) : NULL;
     call->result.status = call->status;
-    call->result.local_limit = local_limit(call, details);
-    call->result.details = details;
-    call->result.reason = gw_reason_from_grpc(call->status, details);
+    call->result.local_limit = local_limit(call, details != NULL ? details : "");
+    call->result.details = details != NULL ? details : "";
+    call->result.reason = gw_reason_from_grpc(call->status, call->result.details);
     call->result.reply = GRPC_SLICE_START_PTR(reply);
     call->result.reply_len = GRPC_SLICE_LENGTH(reply);
     call->result.latency_us = gw_now_us() - call->start_us;
     call->client->inflight--;
     call->done(call, call->data);
-    gpr_free(details);
+    gpr_free(details); /* NULL is fine */
     grpc_slice_unref(reply);
     free_call(call);
 }
