@@ -35,6 +35,11 @@
 #include "worker/clients/redis.h"
 #include "worker/respond.h"
 #include "worker/tenant_scope.h"
+#include "worker/token_cache.h"
+
+/* Verified tokens of this worker process (worker/token_cache.h); made and
+ * freed with the verifier, so a reload's new workers start empty. */
+static gw_token_cache_t *tokens;
 
 int gw_auth_init(gw_worker_t *w, char *err, size_t errlen)
 {
@@ -54,6 +59,7 @@ int gw_auth_init(gw_worker_t *w, char *err, size_t errlen)
         w->jwt = NULL;
         return -1;
     }
+    tokens = gw_token_cache_new(GW_TOKEN_CACHE_ENTRIES); /* NULL: every request verifies */
     return 0;
 }
 
@@ -62,6 +68,8 @@ void gw_auth_shutdown(gw_worker_t *w)
     if (w->jwt != NULL)
         gw_jwt_verifier_free(w->jwt);
     w->jwt = NULL;
+    gw_token_cache_free(tokens);
+    tokens = NULL;
 }
 
 static gw_stage_result_t unauthorized(gw_request_t *r, const char *message, const char *reason)
@@ -210,6 +218,33 @@ static void copy_claims(gw_request_t *r, const gw_jwt_claims_t *c, const char *t
     r->identity = id;
 }
 
+/* The token's claims from the cache, else from full verification (then
+ * cached); NULL after answering 401. The pointer is the cache's or *buf,
+ * valid until the next put. exp/nbf are re-checked on every hit. */
+static const gw_jwt_claims_t *verified_or_401(gw_request_t *r, const char *token, size_t len,
+                                              gw_jwt_claims_t *buf)
+{
+    time_t now = time(NULL);
+    const gw_jwt_claims_t *hit = gw_token_cache_get(tokens, token, len, (long long)now);
+    if (hit != NULL)
+        return hit;
+    gw_jwt_result_t res = gw_jwt_verify(r->w->jwt, token, len, now, buf);
+    if (res == GW_JWT_ERR_MISSING_CLAIM) {
+        char reason[GW_JWT_MAX_CLAIM_NAME + 48]; /* the claim's name from our config, not the token */
+        snprintf(reason, sizeof(reason), "missing required claim \"%s\"", buf->missing);
+        unauthorized(r, "invalid or expired token", reason);
+        return NULL;
+    }
+    if (res != GW_JWT_OK) {
+        unauthorized(r, "invalid or expired token", gw_jwt_strerror(res));
+        return NULL;
+    }
+    long long from, until;
+    gw_jwt_window(r->w->jwt, buf, &from, &until);
+    gw_token_cache_put(tokens, token, len, buf, from, until);
+    return buf;
+}
+
 gw_stage_result_t gw_stage_authenticate(gw_request_t *r)
 {
     if (!(r->match.route->flags & GW_RF_AUTH))
@@ -222,17 +257,12 @@ gw_stage_result_t gw_stage_authenticate(gw_request_t *r)
     size_t len;
     if (!bearer_token(h, &token, &len))
         return unauthorized(r, "invalid authorization header format", "not \"Bearer <token>\"");
-    gw_jwt_claims_t claims;
-    gw_jwt_result_t res = gw_jwt_verify(r->w->jwt, token, len, time(NULL), &claims);
+    gw_jwt_claims_t buf;
+    const gw_jwt_claims_t *claims = verified_or_401(r, token, len, &buf);
     r->t_auth_us = (uint32_t)(gw_now_us() - t0);
-    if (res == GW_JWT_ERR_MISSING_CLAIM) {
-        char reason[GW_JWT_MAX_CLAIM_NAME + 48]; /* the claim's name from our config, not the token */
-        snprintf(reason, sizeof(reason), "missing required claim \"%s\"", claims.missing);
-        return unauthorized(r, "invalid or expired token", reason);
-    }
-    if (res != GW_JWT_OK)
-        return unauthorized(r, "invalid or expired token", gw_jwt_strerror(res));
-    copy_claims(r, &claims, token, len);
+    if (claims == NULL)
+        return GW_DONE;
+    copy_claims(r, claims, token, len);
     if (revoked_here(r))
         return unauthorized(r, "token has been revoked", "jti revoked by a logout through this gateway");
     return check_blacklist(r);

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <jwt.h>
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
@@ -350,6 +351,13 @@ static gw_jwt_result_t read_claims(json_t *payload, const gw_jwt_verifier_t *v, 
     if (c->nbf != 0 && c->nbf > (long long)now + v->leeway)
         return GW_JWT_ERR_NOT_YET_VALID;
     return GW_JWT_OK;
+}
+
+void gw_jwt_window(const gw_jwt_verifier_t *v, const gw_jwt_claims_t *c, long long *from, long long *until)
+{
+    /* read_claims refuses now >= exp + leeway and nbf > now + leeway. */
+    *until = c->exp + v->leeway;
+    *from = c->nbf != 0 ? c->nbf - v->leeway : LLONG_MIN;
 }
 
 /* ---- verification --------------------------------------------------------- */

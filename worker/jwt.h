@@ -67,6 +67,12 @@ int gw_jwt_verifier_require(gw_jwt_verifier_t *v, const char *list, char *err, s
 gw_jwt_result_t gw_jwt_verify(gw_jwt_verifier_t *v, const char *token, size_t len, time_t now,
                               gw_jwt_claims_t *claims);
 
+/* The seconds in which gw_jwt_verify accepts `claims` as far as time goes:
+ * from <= now < until (exp and nbf with JWT_LEEWAY, the same rule as the
+ * verification). For the verified-token cache (worker/token_cache.h). */
+void gw_jwt_window(const gw_jwt_verifier_t *v, const gw_jwt_claims_t *claims, long long *from,
+                   long long *until);
+
 /* A short reason for logs; never contains the token. */
 const char *gw_jwt_strerror(gw_jwt_result_t r);
 

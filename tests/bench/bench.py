@@ -5,6 +5,7 @@ spent during the run, from /proc, divided by the requests wrk completed.
 These machines are shared and noisy: read the ratios, not the absolutes.
 
     /usr/bin/python3 tests/bench/bench.py --hello BIN --limiter BIN [--seconds 5]
+    /usr/bin/python3 tests/bench/bench.py --hello X --limiter X --only-grpc   (gRPC rows + profile)
 """
 
 import argparse
@@ -270,6 +271,39 @@ def scenario_proxy_and_limits(a, hello_port):
     return rows
 
 
+def perf_top(data, key, n):
+    """The top `n` rows of `perf report --sort key` as (percent, name)."""
+    out = subprocess.run(["perf", "report", "-i", data, "--sort", key, "--no-children", "--stdio", "-g", "none"],
+                         capture_output=True, text=True, timeout=120).stdout
+    rows = []
+    for line in out.splitlines():
+        m = re.match(r"\s+([\d.]+)%\s+(?:\[[.k]\]\s+)?(.+?)\s*$", line)
+        if m:
+            rows.append((float(m.group(1)), m.group(2)))
+    return rows[:n]
+
+
+def profile(server_pid, url, seconds, headers):
+    """`perf record` of the server's processes during a separate wrk run (so
+    the measured rows carry no profiling overhead): top DSOs and symbols."""
+    data = os.path.join(tempfile.mkdtemp(prefix="bench-perf-"), "perf.data")
+    pids = ",".join(str(p) for p in proc_tree(server_pid))
+    try:
+        rec = subprocess.Popen(["perf", "record", "-q", "-o", data, "-p", pids, "--", "sleep", str(seconds)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    except OSError as e:
+        return {"error": "perf not available: %s" % e}
+    wrk(url, seconds, headers)
+    err = rec.communicate(timeout=seconds + 60)[1]
+    if rec.returncode != 0 or not os.path.exists(data):
+        return {"error": "perf record failed: %s" % err.strip().splitlines()[-1:]}
+    gw = os.path.basename(gwtest.GW_BIN)
+    dsos = [(pct, "%s (the gateway's own code)" % name if name == gw else name)
+            for pct, name in perf_top(data, "dso", 10)]
+    syms = [(pct, name if len(name) <= 90 else name[:87] + "...") for pct, name in perf_top(data, "sym", 12)]
+    return {"dsos": dsos, "syms": syms}
+
+
 def scenario_grpc(a, sink_port):
     print("authenticated REST->gRPC GET /api/v1/users/{id} (gateway + demo user-service)")
     rows = []
@@ -284,6 +318,7 @@ def scenario_grpc(a, sink_port):
                  {"RATE_LIMIT_SCOPE": "global", "RATE_LIMIT_GLOBAL_LEASE": "1000"}, True, tok),
                 ("HS256, tracing on (every request sampled, OTLP to a local sink)",
                  {"ENABLE_TRACING": "true", "JAEGER_URL": "http://127.0.0.1:%d" % sink_port}, False, tok)]
+    prof = {"error": "not run"}
     pub, rs_tok = rs256_setup()
     variants.append(("RS256, limiter on", {"JWT_ALGORITHM": "RS256", "JWT_PUBLIC_KEY_FILE": pub, "JWT_SECRET": ""},
                      False, rs_tok))
@@ -294,9 +329,11 @@ def scenario_grpc(a, sink_port):
             uid = make_user(s, token)
             rows.append(measure("api-gateway gRPC path, " + label, s.gw.proc.pid,
                                 s.url + "/api/v1/users/" + uid, a.seconds, hdrs))
+            if len(rows) == 1:  # the issue's row: HS256, limiter on
+                prof = profile(s.gw.proc.pid, s.url + "/api/v1/users/" + uid, a.seconds, hdrs)
         finally:
             s.stop()
-    return rows
+    return rows, prof
 
 
 def scenario_limiter(a):
@@ -322,7 +359,17 @@ def table(rows, base):
     return "\n".join(out)
 
 
-def write_report(path, a, ready, proxy, grpc_rows, limiter):
+def profile_lines(prof):
+    if "error" in prof:
+        return ["(no profile: %s)" % prof["error"], ""]
+    out = ["| share of samples | DSO |", "|---:|---|"]
+    out += ["| %.1f%% | %s |" % (pct, name.replace("|", "\\|")) for pct, name in prof["dsos"]]
+    out += ["", "| share of samples | symbol |", "|---:|---|"]
+    out += ["| %.1f%% | `%s` |" % (pct, name.replace("|", "\\|").replace("`", "'")) for pct, name in prof["syms"]]
+    return out + [""]
+
+
+def write_report(path, a, ready, proxy, grpc_rows, grpc_prof, limiter):
     gw_ready = ready[0]
     lines = [
         "# Performance", "",
@@ -352,6 +399,11 @@ def write_report(path, a, ready, proxy, grpc_rows, limiter):
         "REST/JSON to gRPC; `grpc_pass` only relays gRPC clients), so the ratios are against the gateway's own "
         "/ready and the cheapest variant. CPU µs/req counts the gateway's processes only, not the backend.", "",
         table(grpc_rows, grpc_rows[0]), "",
+        "### Where the gRPC row's CPU goes", "",
+        "`perf record` (cpu-clock samples) of the gateway's processes during a separate %d s wrk run of the "
+        "first row, after its measured runs; `perf report --sort dso` and `--sort sym`. [kernel.kallsyms] "
+        "includes the loopback TCP stack on both sides of every send (the receiver's softirq work is charged "
+        "to the sender)." % a.seconds, ""] + profile_lines(grpc_prof) + [
         "## Limiter decisions per second (shared table, no HTTP)", "",
         "| keys | processes | decisions/s | vs 1 process |", "|---:|---:|---:|---:|"]
     for r in limiter:
@@ -371,16 +423,22 @@ def main():
     ap.add_argument("--limiter", required=True)
     ap.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", "4")))
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "PERFORMANCE.md"))
+    ap.add_argument("--only-grpc", action="store_true",
+                    help="run the gRPC rows and their profile only; print them, write nothing")
     a = ap.parse_args()
+    if a.only_grpc:
+        rows, prof = scenario_grpc(a, gwtest.free_port())
+        print("\n".join([table(rows, rows[0]), ""] + profile_lines(prof)))
+        return
     backend = Hello(a.hello, gwtest.free_port())
     try:
         ready = scenario_ready(a, backend.port)
         proxy = scenario_proxy_and_limits(a, backend.port)
-        grpc_rows = scenario_grpc(a, backend.port)
+        grpc_rows, grpc_prof = scenario_grpc(a, backend.port)
         limiter = scenario_limiter(a)
     finally:
         backend.stop()
-    write_report(a.out, a, ready, proxy, grpc_rows, limiter)
+    write_report(a.out, a, ready, proxy, grpc_rows, grpc_prof, limiter)
     print("written:", a.out)
 
 
