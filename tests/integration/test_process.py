@@ -143,6 +143,10 @@ def test_hup_during_a_reload_is_queued_not_dropped(gateway_factory):
     g.signal(signal.SIGHUP)  # arrives while the first reload is under way
     os.write(fd, ("JWT_SECRET=%s\nMAX_REQUEST_SIZE=2000\n" % JWT_SECRET).encode())
     os.close(fd)
+    # The master may not even have returned from its open() yet: wait until it
+    # has read and closed the file (it logs the new generation after that),
+    # or the next write would reach this same read.
+    g.wait_log(r"reloading: starting generation 2", timeout=30)
     # the edit made after the first read: the queued reload must read it
     feed({"JWT_SECRET": JWT_SECRET, "MAX_REQUEST_SIZE": "5000"})
     g.wait_metric("api_gateway_reloads_total", 2)
