@@ -348,14 +348,36 @@ def scenario_limiter(a):
     return rows
 
 
+# The previous report's figures by row name, read before it is overwritten, so
+# each row shows the run before it beside the new one (same table layout).
+PREVIOUS = {}
+
+
+def read_previous(path):
+    """{row name: (CPU µs/req, conns per worker or "")} from an earlier PERFORMANCE.md."""
+    out = {}
+    if not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for line in f:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) >= 5 and re.match(r"^[\d.]+$", cells[1] or "x") and re.match(r"^[\d.]+$", cells[4]):
+                spread = cells[5] if len(cells) >= 8 and "/" in cells[5] else ""
+                out[cells[0]] = (float(cells[4]), spread)
+    return out
+
+
 def table(rows, base):
-    out = ["| what | req/s | p50 ms | p99 ms | CPU µs/req | conns per worker | req/s vs %s | CPU vs %s |" % (
-        base["name"], base["name"]),
-           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    out = ["| what | req/s | p50 ms | p99 ms | p99/p50 | CPU µs/req | before | conns per worker | before | "
+           "req/s vs %s | CPU vs %s |" % (base["name"], base["name"]),
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        out.append("| %s%s | %.0f | %.2f | %.2f | %.1f | %s | %.2f | %.2f |" % (
-            r["name"], " (" + r["note"] + ")" if r["note"] else "", r["rps"], r["p50"], r["p99"], r["cpu_us"],
-            spread_text(r.get("spread")), r["rps"] / base["rps"], r["cpu_us"] / base["cpu_us"] if base["cpu_us"] else 0))
+        name = r["name"] + (" (" + r["note"] + ")" if r["note"] else "")
+        cpu_before, spread_before = PREVIOUS.get(name, (None, ""))
+        out.append("| %s | %.0f | %.2f | %.2f | %.1f | %.1f | %s | %s | %s | %.2f | %.2f |" % (
+            name, r["rps"], r["p50"], r["p99"], r["p99"] / r["p50"] if r["p50"] else 0, r["cpu_us"],
+            "%.1f" % cpu_before if cpu_before is not None else "–", spread_text(r.get("spread")),
+            spread_before or "–", r["rps"] / base["rps"], r["cpu_us"] / base["cpu_us"] if base["cpu_us"] else 0))
     return "\n".join(out)
 
 
@@ -380,9 +402,13 @@ def write_report(path, a, ready, proxy, grpc_rows, grpc_prof, limiter):
         "requests completed; conns per worker is how wrk's 50 keep-alive connections sit on the server's "
         "processes half-way through the run (`ss -tnp`, most loaded first). The load generator shares the 2 "
         "cores with the server, and the machine is shared: compare ratios within a table, not absolutes "
-        "across runs." % (
+        "across runs. The `before` columns are the previous report's figures for the same row (`–`: not "
+        "measured then)." % (
             datetime.date.today().isoformat(), platform.node() or "this machine", os.cpu_count(),
             platform.release(), a.seconds), "",
+        "Before the work on balanced accepting and the gRPC path (issue 15), the same rows measured: gRPC "
+        "path (HS256, limiter on) 74–80 µs of gateway CPU per request; wrk's 50 connections on /ready landed "
+        "48/2, 44/6 and 30/20 on the two workers in three tries, and 32/18 on the gRPC row.", "",
         "## /ready: gateway vs nginx vs a minimal libh2o server", "",
         table(ready, ready[1]), "",
         "Aim (issue 2): within 80%% of the h2o hello and ahead of nginx. Gateway/h2o hello = %.2f, "
@@ -438,6 +464,7 @@ def main():
         limiter = scenario_limiter(a)
     finally:
         backend.stop()
+    PREVIOUS.update(read_previous(a.out))
     write_report(a.out, a, ready, proxy, grpc_rows, grpc_prof, limiter)
     print("written:", a.out)
 
