@@ -33,6 +33,7 @@
 #include "worker/jwt.h"
 #include "core/log.h"
 #include "worker/clients/redis.h"
+#include "worker/redis_pending.h"
 #include "worker/respond.h"
 #include "worker/tenant_scope.h"
 #include "worker/token_cache.h"
@@ -132,26 +133,11 @@ static gw_stage_result_t blacklist_unavailable(gw_request_t *r, const char *why)
     return GW_DONE;
 }
 
-typedef struct {
-    gw_pending_t pending;
-    gw_redis_cmd_t *cmd;
-    uint64_t start_us;
-} check_op_t;
-
-static void cancel_check(gw_pending_t *p)
+static void on_blacklist_reply(gw_request_t *r, const redisReply *reply, const char *error, void *data,
+                               uint64_t waited_us)
 {
-    check_op_t *op = H2O_STRUCT_FROM_MEMBER(check_op_t, pending, p);
-    gw_redis_abandon(op->cmd);
-    free(op);
-}
-
-static void on_blacklist_reply(const redisReply *reply, const char *error, void *data)
-{
-    check_op_t *op = data;
-    gw_request_t *r = op->pending.req;
-    r->pending = NULL;
-    r->t_auth_us += (uint32_t)(gw_now_us() - op->start_us);
-    free(op);
+    (void)data;
+    r->t_auth_us += (uint32_t)waited_us;
     gw_stage_result_t res;
     if (reply == NULL || reply->type != REDIS_REPLY_INTEGER)
         res = blacklist_unavailable(r, error ? error : "unexpected reply");
@@ -172,18 +158,8 @@ static gw_stage_result_t check_blacklist(gw_request_t *r)
     int n = snprintf(key, sizeof(key), "blacklist:%s", r->identity->jti);
     const char *argv[] = {"EXISTS", key};
     size_t argvlen[] = {6, (size_t)n};
-    check_op_t *op = calloc(1, sizeof(*op));
-    if (op == NULL)
-        return blacklist_unavailable(r, "out of memory");
-    op->start_us = gw_now_us();
-    op->cmd = gw_redis_command(w, on_blacklist_reply, op, 2, argv, argvlen);
-    if (op->cmd == NULL) {
-        free(op);
+    if (!gw_redis_pending_start(r, on_blacklist_reply, NULL, NULL, 2, argv, argvlen))
         return blacklist_unavailable(r, gw_redis_last_error(w)[0] ? gw_redis_last_error(w) : "not connected");
-    }
-    op->pending.req = r;
-    op->pending.cancel = cancel_check;
-    r->pending = &op->pending;
     return GW_ASYNC;
 }
 
@@ -309,29 +285,8 @@ gw_stage_result_t gw_stage_authorize(gw_request_t *r)
 
 /* ---- logout ------------------------------------------------------------- */
 
-typedef struct {
-    gw_pending_t pending;
-    gw_redis_cmd_t *cmd;
-    char *body; /* the backend's reply, sent once the jti is blacklisted */
-    size_t len;
-} logout_op_t;
-
-static void free_logout(logout_op_t *op)
+static void finish_logout(gw_request_t *r, gw_held_reply_t *held, const char *error)
 {
-    free(op->body);
-    free(op);
-}
-
-static void cancel_logout(gw_pending_t *p)
-{
-    logout_op_t *op = H2O_STRUCT_FROM_MEMBER(logout_op_t, pending, p);
-    gw_redis_abandon(op->cmd); /* the SET still reaches Redis */
-    free_logout(op);
-}
-
-static void finish_logout(gw_request_t *r, logout_op_t *op, const char *error)
-{
-    r->pending = NULL;
     if (error != NULL) {
         gw_log_line_t l;
         gw_log_begin(&l, GW_LOG_ERROR, "logout: token not blacklisted");
@@ -341,19 +296,19 @@ static void finish_logout(gw_request_t *r, logout_op_t *op, const char *error)
         gw_met_count(r->w->met, GW_CTR_REDIS_ERRORS);
         if (!r->w->cfg->redis_fail_open) {
             gw_respond_error(r, 503, NULL, "token revocation unavailable");
-            free_logout(op);
+            free(held);
             return;
         }
     }
-    gw_respond_json(r, 200, op->body, op->len);
-    free_logout(op);
+    gw_respond_json(r, 200, held->body, held->len);
+    free(held);
 }
 
-static void on_logout_set(const redisReply *reply, const char *error, void *data)
+static void on_logout_set(gw_request_t *r, const redisReply *reply, const char *error, void *data,
+                          uint64_t waited_us)
 {
-    logout_op_t *op = data;
-    gw_request_t *r = op->pending.req;
-    finish_logout(r, op,
+    (void)waited_us;
+    finish_logout(r, data,
                   reply == NULL || reply->type == REDIS_REPLY_ERROR ? (error ? error : "SET failed") : NULL);
 }
 
@@ -393,24 +348,17 @@ bool gw_auth_logout_reply(gw_request_t *r, const char *body, size_t len)
     record_revocation(r);
     if (!gw_redis_enabled(r->w))
         return false;
-    logout_op_t *op = calloc(1, sizeof(*op));
-    if (op == NULL || (op->body = malloc(len ? len : 1)) == NULL) {
-        free(op);
+    gw_held_reply_t *held = gw_held_reply_new(body, len);
+    if (held == NULL)
         return false;
-    }
-    memcpy(op->body, body, len);
-    op->len = len;
-    op->pending.req = r;
-    op->pending.cancel = cancel_logout;
-    r->pending = &op->pending;
     long long ttl = id->exp - (long long)time(NULL) + r->w->cfg->jwt_leeway;
     char key[160], ttlbuf[24];
     int klen = snprintf(key, sizeof(key), "blacklist:%s", id->jti);
     int tlen = snprintf(ttlbuf, sizeof(ttlbuf), "%lld", ttl > 0 ? ttl : 1);
     const char *argv[] = {"SET", key, "1", "EX", ttlbuf};
     size_t argvlen[] = {3, (size_t)klen, 1, 2, (size_t)tlen};
-    op->cmd = gw_redis_command(r->w, on_logout_set, op, 5, argv, argvlen);
-    if (op->cmd == NULL)
-        finish_logout(r, op, gw_redis_last_error(r->w)[0] ? gw_redis_last_error(r->w) : "not connected");
+    /* Cancelled (the client went away): the SET still reaches Redis. */
+    if (!gw_redis_pending_start(r, on_logout_set, held, free, 5, argv, argvlen))
+        finish_logout(r, held, gw_redis_last_error(r->w)[0] ? gw_redis_last_error(r->w) : "not connected");
     return true;
 }
