@@ -44,7 +44,7 @@ static const char *tenant_of(const gw_request_t *r)
 {
     if (r->tenant != NULL && r->tenant[0] != '\0')
         return r->tenant;
-    return r->identity && r->identity->tenant_id[0] ? r->identity->tenant_id : "_";
+    return r->identity && r->identity->claims.tenant_id[0] ? r->identity->claims.tenant_id : "_";
 }
 
 /* "/api/v1/users" or "/api/v1/tenants": the first three segments of the template. */

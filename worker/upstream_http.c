@@ -287,8 +287,8 @@ static h2o_iovec_t build_head(gw_request_t *r)
     add_header(&b, "x-correlation-id", r->correlation_id.base, r->correlation_id.len);
     add_header(&b, "x-forwarded-for", r->ip, strlen(r->ip));
     if (r->identity != NULL) {
-        add_header(&b, "x-user-id", r->identity->user_id, strlen(r->identity->user_id));
-        add_header(&b, "x-tenant-id", r->identity->tenant_id, strlen(r->identity->tenant_id));
+        add_header(&b, "x-user-id", r->identity->claims.user_id, strlen(r->identity->claims.user_id));
+        add_header(&b, "x-tenant-id", r->identity->claims.tenant_id, strlen(r->identity->claims.tenant_id));
     }
     gw_buf_puts(&b, "\r\n");
     h2o_iovec_t head = h2o_strdup(&req->pool, b.data, b.len);
