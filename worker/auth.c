@@ -33,6 +33,7 @@
 #include "worker/jwt.h"
 #include "core/log.h"
 #include "worker/clients/redis.h"
+#include "worker/redis_pending.h"
 #include "worker/respond.h"
 #include "worker/tenant_scope.h"
 #include "worker/token_cache.h"
@@ -132,26 +133,11 @@ static gw_stage_result_t blacklist_unavailable(gw_request_t *r, const char *why)
     return GW_DONE;
 }
 
-typedef struct {
-    gw_pending_t pending;
-    gw_redis_cmd_t *cmd;
-    uint64_t start_us;
-} check_op_t;
-
-static void cancel_check(gw_pending_t *p)
+static void on_blacklist_reply(gw_request_t *r, const redisReply *reply, const char *error, void *data,
+                               uint64_t waited_us)
 {
-    check_op_t *op = H2O_STRUCT_FROM_MEMBER(check_op_t, pending, p);
-    gw_redis_abandon(op->cmd);
-    free(op);
-}
-
-static void on_blacklist_reply(const redisReply *reply, const char *error, void *data)
-{
-    check_op_t *op = data;
-    gw_request_t *r = op->pending.req;
-    r->pending = NULL;
-    r->t_auth_us += (uint32_t)(gw_now_us() - op->start_us);
-    free(op);
+    (void)data;
+    r->t_auth_us += (uint32_t)waited_us;
     gw_stage_result_t res;
     if (reply == NULL || reply->type != REDIS_REPLY_INTEGER)
         res = blacklist_unavailable(r, error ? error : "unexpected reply");
@@ -166,24 +152,14 @@ static void on_blacklist_reply(const redisReply *reply, const char *error, void 
 static gw_stage_result_t check_blacklist(gw_request_t *r)
 {
     gw_worker_t *w = r->w;
-    if (!gw_redis_enabled(w) || r->identity->jti[0] == '\0')
+    if (!gw_redis_enabled(w) || r->identity->claims.jti[0] == '\0')
         return GW_NEXT;
     char key[160];
-    int n = snprintf(key, sizeof(key), "blacklist:%s", r->identity->jti);
+    int n = snprintf(key, sizeof(key), "blacklist:%s", r->identity->claims.jti);
     const char *argv[] = {"EXISTS", key};
     size_t argvlen[] = {6, (size_t)n};
-    check_op_t *op = calloc(1, sizeof(*op));
-    if (op == NULL)
-        return blacklist_unavailable(r, "out of memory");
-    op->start_us = gw_now_us();
-    op->cmd = gw_redis_command(w, on_blacklist_reply, op, 2, argv, argvlen);
-    if (op->cmd == NULL) {
-        free(op);
+    if (!gw_redis_pending_start(r, on_blacklist_reply, NULL, NULL, 2, argv, argvlen))
         return blacklist_unavailable(r, gw_redis_last_error(w)[0] ? gw_redis_last_error(w) : "not connected");
-    }
-    op->pending.req = r;
-    op->pending.cancel = cancel_check;
-    r->pending = &op->pending;
     return GW_ASYNC;
 }
 
@@ -198,21 +174,16 @@ static void *revocations(gw_worker_t *w)
 static bool revoked_here(gw_request_t *r)
 {
     void *table = revocations(r->w);
-    const char *jti = r->identity->jti;
+    const char *jti = r->identity->claims.jti;
     return table != NULL && jti[0] != '\0' && gw_revoke_check(table, jti, strlen(jti), (int64_t)time(NULL));
 }
 
-static void copy_claims(gw_request_t *r, const gw_jwt_claims_t *c, const char *token, size_t len)
+/* The identity holds its own copy of the claims (request pool): `c` may be
+ * the token cache's entry, which the next put may overwrite or evict. */
+static void set_identity(gw_request_t *r, const gw_jwt_claims_t *c, const char *token, size_t len)
 {
     gw_identity_t *id = h2o_mem_alloc_pool(&r->req->pool, sizeof(*id));
-    memset(id, 0, sizeof(*id));
-    memcpy(id->user_id, c->user_id, sizeof(id->user_id));
-    memcpy(id->tenant_id, c->tenant_id, sizeof(id->tenant_id));
-    memcpy(id->jti, c->jti, sizeof(id->jti));
-    id->nroles = c->nroles < 16 ? c->nroles : 16;
-    for (size_t i = 0; i < id->nroles; i++)
-        memcpy(id->roles[i], c->roles[i], sizeof(id->roles[i]));
-    id->exp = c->exp;
+    id->claims = *c;
     id->token = token;
     id->token_len = len;
     r->identity = id;
@@ -262,7 +233,7 @@ gw_stage_result_t gw_stage_authenticate(gw_request_t *r)
     r->t_auth_us = (uint32_t)(gw_now_us() - t0);
     if (claims == NULL)
         return GW_DONE;
-    copy_claims(r, claims, token, len);
+    set_identity(r, claims, token, len);
     if (revoked_here(r))
         return unauthorized(r, "token has been revoked", "jti revoked by a logout through this gateway");
     return check_blacklist(r);
@@ -270,8 +241,8 @@ gw_stage_result_t gw_stage_authenticate(gw_request_t *r)
 
 static bool has_role(const gw_identity_t *id, const char *role)
 {
-    for (size_t i = 0; i < id->nroles; i++)
-        if (strcmp(id->roles[i], role) == 0)
+    for (size_t i = 0; i < id->claims.nroles; i++)
+        if (strcmp(id->claims.roles[i], role) == 0)
             return true;
     return false;
 }
@@ -281,8 +252,8 @@ static gw_stage_result_t forbidden(gw_request_t *r, const char *message)
     gw_log_line_t l;
     gw_log_begin(&l, GW_LOG_INFO, "authorization failed");
     gw_log_str(&l, "reason", message);
-    gw_log_str(&l, "user_id", r->identity->user_id);
-    gw_log_str(&l, "tenant_id", r->identity->tenant_id);
+    gw_log_str(&l, "user_id", r->identity->claims.user_id);
+    gw_log_str(&l, "tenant_id", r->identity->claims.tenant_id);
     gw_log_str(&l, "endpoint", r->match.route->tmpl);
     gw_log_strn(&l, "correlation_id", r->correlation_id.base, r->correlation_id.len);
     gw_log_end(&l);
@@ -309,51 +280,30 @@ gw_stage_result_t gw_stage_authorize(gw_request_t *r)
 
 /* ---- logout ------------------------------------------------------------- */
 
-typedef struct {
-    gw_pending_t pending;
-    gw_redis_cmd_t *cmd;
-    char *body; /* the backend's reply, sent once the jti is blacklisted */
-    size_t len;
-} logout_op_t;
-
-static void free_logout(logout_op_t *op)
+static void finish_logout(gw_request_t *r, gw_held_reply_t *held, const char *error)
 {
-    free(op->body);
-    free(op);
-}
-
-static void cancel_logout(gw_pending_t *p)
-{
-    logout_op_t *op = H2O_STRUCT_FROM_MEMBER(logout_op_t, pending, p);
-    gw_redis_abandon(op->cmd); /* the SET still reaches Redis */
-    free_logout(op);
-}
-
-static void finish_logout(gw_request_t *r, logout_op_t *op, const char *error)
-{
-    r->pending = NULL;
     if (error != NULL) {
         gw_log_line_t l;
         gw_log_begin(&l, GW_LOG_ERROR, "logout: token not blacklisted");
         gw_log_str(&l, "error", error);
-        gw_log_str(&l, "user_id", r->identity->user_id);
+        gw_log_str(&l, "user_id", r->identity->claims.user_id);
         gw_log_end(&l);
         gw_met_count(r->w->met, GW_CTR_REDIS_ERRORS);
         if (!r->w->cfg->redis_fail_open) {
             gw_respond_error(r, 503, NULL, "token revocation unavailable");
-            free_logout(op);
+            free(held);
             return;
         }
     }
-    gw_respond_json(r, 200, op->body, op->len);
-    free_logout(op);
+    gw_respond_json(r, 200, held->body, held->len);
+    free(held);
 }
 
-static void on_logout_set(const redisReply *reply, const char *error, void *data)
+static void on_logout_set(gw_request_t *r, const redisReply *reply, const char *error, void *data,
+                          uint64_t waited_us)
 {
-    logout_op_t *op = data;
-    gw_request_t *r = op->pending.req;
-    finish_logout(r, op,
+    (void)waited_us;
+    finish_logout(r, data,
                   reply == NULL || reply->type == REDIS_REPLY_ERROR ? (error ? error : "SET failed") : NULL);
 }
 
@@ -366,8 +316,8 @@ static void record_revocation(gw_request_t *r)
     const gw_identity_t *id = r->identity;
     if (table == NULL)
         return;
-    gw_revoke_result_t res =
-        gw_revoke_add(table, id->jti, strlen(id->jti), id->exp + r->w->cfg->jwt_leeway, (int64_t)time(NULL));
+    gw_revoke_result_t res = gw_revoke_add(table, id->claims.jti, strlen(id->claims.jti),
+                                           id->claims.exp + r->w->cfg->jwt_leeway, (int64_t)time(NULL));
     if (res == GW_REVOKE_EVICTED && gw_now_ms() - last_warn_ms >= 1000) {
         gw_revoke_stats_t st;
         gw_revoke_stats(table, &st);
@@ -380,7 +330,7 @@ static void record_revocation(gw_request_t *r)
     } else if (res == GW_REVOKE_CONTENDED) {
         gw_log_line_t l;
         gw_log_begin(&l, GW_LOG_ERROR, "logout: jti not recorded in the revocation table");
-        gw_log_str(&l, "user_id", id->user_id);
+        gw_log_str(&l, "user_id", id->claims.user_id);
         gw_log_end(&l);
     }
 }
@@ -388,29 +338,22 @@ static void record_revocation(gw_request_t *r)
 bool gw_auth_logout_reply(gw_request_t *r, const char *body, size_t len)
 {
     gw_identity_t *id = r->identity;
-    if (id == NULL || id->jti[0] == '\0')
+    if (id == NULL || id->claims.jti[0] == '\0')
         return false;
     record_revocation(r);
     if (!gw_redis_enabled(r->w))
         return false;
-    logout_op_t *op = calloc(1, sizeof(*op));
-    if (op == NULL || (op->body = malloc(len ? len : 1)) == NULL) {
-        free(op);
+    gw_held_reply_t *held = gw_held_reply_new(body, len);
+    if (held == NULL)
         return false;
-    }
-    memcpy(op->body, body, len);
-    op->len = len;
-    op->pending.req = r;
-    op->pending.cancel = cancel_logout;
-    r->pending = &op->pending;
-    long long ttl = id->exp - (long long)time(NULL) + r->w->cfg->jwt_leeway;
+    long long ttl = id->claims.exp - (long long)time(NULL) + r->w->cfg->jwt_leeway;
     char key[160], ttlbuf[24];
-    int klen = snprintf(key, sizeof(key), "blacklist:%s", id->jti);
+    int klen = snprintf(key, sizeof(key), "blacklist:%s", id->claims.jti);
     int tlen = snprintf(ttlbuf, sizeof(ttlbuf), "%lld", ttl > 0 ? ttl : 1);
     const char *argv[] = {"SET", key, "1", "EX", ttlbuf};
     size_t argvlen[] = {3, (size_t)klen, 1, 2, (size_t)tlen};
-    op->cmd = gw_redis_command(r->w, on_logout_set, op, 5, argv, argvlen);
-    if (op->cmd == NULL)
-        finish_logout(r, op, gw_redis_last_error(r->w)[0] ? gw_redis_last_error(r->w) : "not connected");
+    /* Cancelled (the client went away): the SET still reaches Redis. */
+    if (!gw_redis_pending_start(r, on_logout_set, held, free, 5, argv, argvlen))
+        finish_logout(r, held, gw_redis_last_error(r->w)[0] ? gw_redis_last_error(r->w) : "not connected");
     return true;
 }

@@ -26,6 +26,7 @@
 #include "core/log.h"
 #include "worker/clients/redis.h"
 #include "worker/clients/redis_cluster.h"
+#include "worker/redis_pending.h"
 #include "worker/respond.h"
 
 static const char store_script[] = "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) "
@@ -43,7 +44,7 @@ static const char *tenant_of(const gw_request_t *r)
 {
     if (r->tenant != NULL && r->tenant[0] != '\0')
         return r->tenant;
-    return r->identity && r->identity->tenant_id[0] ? r->identity->tenant_id : "_";
+    return r->identity && r->identity->claims.tenant_id[0] ? r->identity->claims.tenant_id : "_";
 }
 
 /* "/api/v1/users" or "/api/v1/tenants": the first three segments of the template. */
@@ -85,24 +86,11 @@ static void count(gw_request_t *r, gw_counter_t c)
 
 /* ---- lookup stage ------------------------------------------------------- */
 
-typedef struct {
-    gw_pending_t pending;
-    gw_redis_cmd_t *cmd;
-} lookup_op_t;
-
-static void cancel_lookup(gw_pending_t *p)
+static void on_lookup(gw_request_t *r, const redisReply *reply, const char *error, void *data,
+                      uint64_t waited_us)
 {
-    lookup_op_t *op = H2O_STRUCT_FROM_MEMBER(lookup_op_t, pending, p);
-    gw_redis_abandon(op->cmd);
-    free(op);
-}
-
-static void on_lookup(const redisReply *reply, const char *error, void *data)
-{
-    lookup_op_t *op = data;
-    gw_request_t *r = op->pending.req;
-    r->pending = NULL;
-    free(op);
+    (void)data;
+    (void)waited_us;
     if (reply != NULL && reply->type == REDIS_REPLY_STRING) {
         count(r, GW_CTR_CACHE_HIT);
         r->cache = "HIT";
@@ -161,18 +149,14 @@ gw_stage_result_t gw_stage_cache_lookup(gw_request_t *r)
         r->cache = "BYPASS";
         return GW_NEXT;
     }
-    lookup_op_t *op = calloc(1, sizeof(*op));
     const char *argv[] = {"GET", key};
     size_t argvlen[] = {3, r->cache_key.len};
-    if (op == NULL || (op->cmd = gw_redis_command(r->w, on_lookup, op, 2, argv, argvlen)) == NULL) {
-        free(op); /* not connected (stopped, or refused at connect): an error, not a choice */
+    if (!gw_redis_pending_start(r, on_lookup, NULL, NULL, 2, argv, argvlen)) {
+        /* not connected (stopped, or refused at connect): an error, not a choice */
         count(r, GW_CTR_CACHE_ERROR);
         r->cache = "ERROR";
         return GW_NEXT;
     }
-    op->pending.req = r;
-    op->pending.cancel = cancel_lookup;
-    r->pending = &op->pending;
     return GW_ASYNC;
 }
 
@@ -203,60 +187,32 @@ void gw_cache_store(gw_request_t *r, const char *body, size_t len)
 
 /* ---- invalidation ------------------------------------------------------- */
 
-typedef struct {
-    gw_pending_t pending;
-    gw_redis_cmd_t *cmd;
-    char *body;
-    size_t len;
-} drop_op_t;
-
-static void free_drop(drop_op_t *op)
+static void on_dropped(gw_request_t *r, const redisReply *reply, const char *error, void *data,
+                       uint64_t waited_us)
 {
-    free(op->body);
-    free(op);
-}
-
-static void cancel_drop(gw_pending_t *p)
-{
-    drop_op_t *op = H2O_STRUCT_FROM_MEMBER(drop_op_t, pending, p);
-    gw_redis_abandon(op->cmd);
-    free_drop(op);
-}
-
-static void on_dropped(const redisReply *reply, const char *error, void *data)
-{
-    drop_op_t *op = data;
-    gw_request_t *r = op->pending.req;
-    r->pending = NULL;
+    gw_held_reply_t *held = data;
+    (void)waited_us;
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
         gw_logf(GW_LOG_WARN, "cache invalidation failed: %s (entries expire after CACHE_TTL)",
                 error ? error : "unexpected reply");
-    gw_respond_json(r, 200, op->body, op->len);
-    free_drop(op);
+    gw_respond_json(r, 200, held->body, held->len);
+    free(held);
 }
 
 bool gw_cache_invalidate_reply(gw_request_t *r, const char *body, size_t len)
 {
     if (!(r->match.route->flags & GW_RF_INVALIDATE) || !gw_redis_enabled(r->w))
         return false;
-    drop_op_t *op = calloc(1, sizeof(*op));
-    if (op == NULL || (op->body = malloc(len ? len : 1)) == NULL) {
-        free(op);
+    gw_held_reply_t *held = gw_held_reply_new(body, len);
+    if (held == NULL)
         return false;
-    }
-    memcpy(op->body, body, len);
-    op->len = len;
     char idx[300];
     int ilen = index_key(r, idx, sizeof(idx));
     const char *argv[] = {"EVAL", drop_script, "1", idx};
     size_t argvlen[] = {4, sizeof(drop_script) - 1, 1, (size_t)ilen};
-    op->cmd = gw_redis_command(r->w, on_dropped, op, 4, argv, argvlen);
-    if (op->cmd == NULL) {
-        free_drop(op);
+    if (!gw_redis_pending_start(r, on_dropped, held, free, 4, argv, argvlen)) {
+        free(held);
         return false; /* Redis down: nothing cached can be served either */
     }
-    op->pending.req = r;
-    op->pending.cancel = cancel_drop;
-    r->pending = &op->pending;
     return true;
 }

@@ -125,20 +125,18 @@ static void probe_redis(gw_worker_t *w)
 }
 
 /* The notification probe: one request at a time, state owned by this file.
- * `head` is malloc'd once at start and freed at stop. */
+ * The request head (call.reqbufs[0]) is malloc'd once at start and freed at stop. */
 static struct {
     gw_httpc_t c;
     bool ready, busy;
-    h2o_http1client_t *client;
-    h2o_iovec_t head;
-    int status;
+    gw_httpc_call_t call;
     uint64_t start_us;
 } notif;
 
 static void notif_report(gw_health_status_t status, const char *reason)
 {
     notif.busy = false;
-    notif.client = NULL;
+    notif.call.client = NULL;
     write_result(GW_SVC_NOTIFICATION, status, reason, gw_now_us() - notif.start_us);
 }
 
@@ -155,54 +153,22 @@ static void notif_fail(const char *errstr, bool connected)
 
 static void notif_status(void)
 {
-    if (notif.status >= 200 && notif.status <= 299) {
+    if (notif.call.status >= 200 && notif.call.status <= 299) {
         notif_report(GW_HEALTH_OK, "");
     } else {
         char reason[32];
-        snprintf(reason, sizeof(reason), "HTTP %d", notif.status);
+        snprintf(reason, sizeof(reason), "HTTP %d", notif.call.status);
         notif_report(GW_HEALTH_FAILING, reason);
     }
 }
 
-static int notif_on_body(h2o_http1client_t *client, const char *errstr)
+static void notif_done(gw_httpc_call_t *call, int status, const char *errstr, bool connected)
 {
-    h2o_buffer_consume(&client->sock->input, client->sock->input->size); /* the body is not needed */
-    if (errstr == h2o_http1client_error_is_eos)
+    (void)call, (void)status;
+    if (errstr != NULL)
+        notif_fail(errstr, connected);
+    else
         notif_status();
-    else if (errstr != NULL)
-        notif_fail(errstr, true);
-    return 0;
-}
-
-static h2o_http1client_body_cb notif_on_head(h2o_http1client_t *client, const char *errstr, int minor_version,
-                                             int status, h2o_iovec_t msg, h2o_header_t *headers,
-                                             size_t num_headers, int rlen)
-{
-    (void)client, (void)minor_version, (void)msg, (void)headers, (void)num_headers, (void)rlen;
-    if (errstr != NULL && errstr != h2o_http1client_error_is_eos) {
-        notif_fail(errstr, true);
-        return NULL;
-    }
-    notif.status = status;
-    if (errstr == h2o_http1client_error_is_eos) {
-        notif_status();
-        return NULL;
-    }
-    return notif_on_body;
-}
-
-static h2o_http1client_head_cb notif_on_connect(h2o_http1client_t *client, const char *errstr,
-                                                h2o_iovec_t **reqbufs, size_t *reqbufcnt, int *method_is_head)
-{
-    (void)client;
-    if (errstr != NULL) {
-        notif_fail(errstr, false);
-        return NULL;
-    }
-    *reqbufs = &notif.head;
-    *reqbufcnt = 1;
-    *method_is_head = 0;
-    return notif_on_head;
 }
 
 /* A request-target we can put on the request line as is. */
@@ -233,7 +199,7 @@ static void notif_start(gw_worker_t *w)
     /* A fresh connection each round: the probe tests connecting too, and
      * never reports a pooled socket the service closed meanwhile. */
     gw_buf_puts(&b, "\r\nUser-Agent: api-gateway-health-probe\r\nConnection: close\r\n\r\n");
-    notif.head = h2o_strdup(NULL, b.data, b.len);
+    notif.call.reqbufs[0] = h2o_strdup(NULL, b.data, b.len);
     gw_buf_free(&b);
 }
 
@@ -241,26 +207,27 @@ static void probe_notification(void)
 {
     if (!notif.ready || notif.busy)
         return;
-    if (notif.head.base == NULL) {
+    if (notif.call.reqbufs[0].base == NULL) {
         write_result(GW_SVC_NOTIFICATION, GW_HEALTH_FAILING, "invalid NOTIFICATION_HEALTH_PATH", 0);
         return;
     }
     notif.busy = true;
     notif.start_us = gw_now_us();
-    h2o_http1client_connect_with_pool(&notif.client, NULL, &notif.c.ctx, &notif.c.pool, notif_on_connect);
+    notif.call.on_done = notif_done; /* the body is not needed: discarded */
+    gw_httpc_send(&notif.c, &notif.call);
 }
 
 static void notif_stop(void)
 {
-    if (notif.client != NULL)
-        h2o_http1client_cancel(notif.client);
-    notif.client = NULL;
+    if (notif.call.client != NULL)
+        h2o_http1client_cancel(notif.call.client);
+    notif.call.client = NULL;
     notif.busy = false;
     if (notif.ready)
         gw_httpc_dispose(&notif.c);
     notif.ready = false;
-    free(notif.head.base);
-    notif.head = h2o_iovec_init(NULL, 0);
+    free(notif.call.reqbufs[0].base);
+    notif.call.reqbufs[0] = h2o_iovec_init(NULL, 0);
 }
 
 static void on_tick(h2o_timeout_entry_t *entry)

@@ -21,21 +21,10 @@
 #include "core/jwt_claims.h"
 
 #define GW_JWT_MAX_TOKEN 8192
-#define GW_JWT_MAX_ROLES 16
 
 typedef enum { GW_JWT_HS256, GW_JWT_HS384, GW_JWT_HS512, GW_JWT_RS256, GW_JWT_ES256 } gw_jwt_alg_t;
 
 typedef struct gw_jwt_verifier gw_jwt_verifier_t;
-
-typedef struct {
-    char user_id[128]; /* user_id, else sub */
-    char tenant_id[128];
-    char jti[128];
-    char roles[GW_JWT_MAX_ROLES][64];
-    size_t nroles;
-    long long exp, nbf, iat; /* 0 when absent (exp never is) */
-    const char *missing;     /* GW_JWT_ERR_MISSING_CLAIM: the claim's name (the verifier's copy) */
-} gw_jwt_claims_t;
 
 typedef enum {
     GW_JWT_OK = 0,

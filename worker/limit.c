@@ -99,14 +99,14 @@ gw_stage_result_t gw_stage_limit_tenant(gw_request_t *r)
 {
     const gw_config_t *cfg = r->w->cfg;
     if (!cfg->rate_limit_enabled || (r->match.route->flags & GW_RF_NO_LIMIT) || r->identity == NULL ||
-        r->identity->tenant_id[0] == '\0')
+        r->identity->claims.tenant_id[0] == '\0')
         return GW_NEXT;
-    const gw_tenant_limit_t *o = gw_tenant_limits_find(&cfg->tenant_limits, r->identity->tenant_id);
+    const gw_tenant_limit_t *o = gw_tenant_limits_find(&cfg->tenant_limits, r->identity->claims.tenant_id);
     double rps = o ? o->rps : cfg->rate_limit_tenant_rps;
     long burst = o ? o->burst : cfg->rate_limit_tenant_burst;
     if (rps <= 0)
         return GW_NEXT; /* per-tenant limiting off and no override for this tenant */
-    const char *t = r->identity->tenant_id;
+    const char *t = r->identity->claims.tenant_id;
     uint64_t key = gw_limiter_key(table(r), t, strlen(t), KEY_KIND_TENANT);
     limit_subject_t sub = {KEY_KIND_TENANT, t, strlen(t)};
     return decide(r, key, rps, burst, "tenant", &sub);

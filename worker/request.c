@@ -45,8 +45,8 @@ static void access_log(gw_request_t *r, uint64_t micros)
     gw_log_str(&l, "ip", r->ip);
     gw_log_strn(&l, "user_agent", ua ? ua->base : "", ua ? ua->len : 0);
     gw_log_strn(&l, "correlation_id", r->correlation_id.base, r->correlation_id.len);
-    gw_log_str(&l, "user_id", r->identity ? r->identity->user_id : "");
-    gw_log_str(&l, "tenant_id", r->identity ? r->identity->tenant_id : "");
+    gw_log_str(&l, "user_id", r->identity ? r->identity->claims.user_id : "");
+    gw_log_str(&l, "tenant_id", r->identity ? r->identity->claims.tenant_id : "");
     gw_log_str(&l, "upstream", r->upstream ? r->upstream : "");
     gw_log_str(&l, "cache", r->cache ? r->cache : "");
     gw_log_str(&l, "endpoint", gw_router_endpoint_name(r->endpoint));

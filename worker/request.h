@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "shm/breaker.h"
+#include "core/jwt_claims.h"
 #include "core/route.h"
 #include "worker/trace.h"
 #include "worker/worker.h"
@@ -33,13 +34,13 @@ typedef struct gw_pending {
     void (*cancel)(struct gw_pending *self); /* called when the request goes away first */
 } gw_pending_t;
 
+/* Who the request acts for (set by the auth stage, request pool memory):
+ * the verified claims, copied whole from the verifier's result or the
+ * token cache's entry. A copy, not a pointer, because the cache entry
+ * belongs to the cache and may be overwritten or evicted by the next put
+ * while this request still waits (Redis, the backend). */
 typedef struct gw_identity {
-    char user_id[128];
-    char tenant_id[128];
-    char jti[128];
-    char roles[16][64];
-    size_t nroles;
-    long long exp;
+    gw_jwt_claims_t claims;
     const char *token; /* points into the Authorization header (request pool) */
     size_t token_len;
 } gw_identity_t;

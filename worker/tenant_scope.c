@@ -62,8 +62,8 @@ static gw_stage_result_t deny(gw_request_t *r, const char *reason, const char *a
     gw_log_line_t l;
     gw_log_begin(&l, GW_LOG_INFO, "authorization failed");
     gw_log_str(&l, "reason", reason);
-    gw_log_str(&l, "user_id", r->identity->user_id);
-    gw_log_str(&l, "tenant_id", r->identity->tenant_id);
+    gw_log_str(&l, "user_id", r->identity->claims.user_id);
+    gw_log_str(&l, "tenant_id", r->identity->claims.tenant_id);
     gw_log_strn(&l, "requested_tenant", asked ? asked : "", asked ? asked_len : 0);
     gw_log_str(&l, "endpoint", r->match.route->tmpl);
     gw_log_strn(&l, "correlation_id", r->correlation_id.base, r->correlation_id.len);
@@ -149,7 +149,7 @@ static const char *top_tenant(const ProtobufCMessage *m)
 /* Build the gRPC input message, refuse foreign tenants, fill the token's. */
 static gw_stage_result_t scope_message(gw_request_t *r, bool admin)
 {
-    const char *own = r->identity->tenant_id;
+    const char *own = r->identity->claims.tenant_id;
     ProtobufCMessage *m = gw_upstream_grpc_input(r);
     if (m == NULL)
         return GW_DONE; /* answered 400 */
@@ -193,7 +193,7 @@ static gw_stage_result_t scope_query(gw_request_t *r)
             (same(name, nlen, "tenant_id") || same(name, nlen, "tenantId"))) {
             bool ok = eq == NULL ||
                       gw_percent_decode(&req->pool, eq + 1, (size_t)(stop - eq - 1), true, &value, &vlen);
-            if (!ok || (vlen > 0 && !same(value, vlen, r->identity->tenant_id)))
+            if (!ok || (vlen > 0 && !same(value, vlen, r->identity->claims.tenant_id)))
                 return deny(r, "tenant_id in the query differs from the token's", value, vlen);
         }
         q = stop + 1;
@@ -204,7 +204,7 @@ static gw_stage_result_t scope_query(gw_request_t *r)
 gw_stage_result_t gw_tenant_scope(gw_request_t *r, bool admin)
 {
     const gw_route_t *route = r->match.route;
-    const char *own = r->identity->tenant_id;
+    const char *own = r->identity->claims.tenant_id;
     if (own[0] == '\0' && tenant_scoped(route))
         return deny(r, "token has no tenant_id claim", NULL, 0);
     r->tenant = own[0] != '\0' ? own : NULL;

@@ -42,7 +42,9 @@ gw_token_cache_t *gw_token_cache_new(size_t entries);
 void gw_token_cache_free(gw_token_cache_t *c);
 
 /* The claims verified for exactly this token if cached and `now` is in
- * its window, else NULL. The pointer is valid until the next put. */
+ * its window, else NULL. The pointer is valid until the next put (which may
+ * evict it): a request copies the claims into its identity (worker/auth.c),
+ * never keeps this pointer. */
 const gw_jwt_claims_t *gw_token_cache_get(gw_token_cache_t *c, const char *token, size_t len, long long now);
 
 /* Store a verified token's claims, accepted while from <= now < until

@@ -32,11 +32,9 @@ typedef struct gw_tracer {
     gw_span_t spans[SPAN_CAP]; /* ring */
     size_t head, count;
     /* the export in flight */
-    h2o_http1client_t *client;
+    gw_httpc_call_t call; /* reqbufs point into body */
     gw_buf_t body;
-    h2o_iovec_t reqbufs[2];
     size_t batch; /* spans in the export in flight (the oldest ones) */
-    int status;
     bool warned;
 } gw_tracer_t;
 
@@ -75,8 +73,8 @@ void gw_trace_export_shutdown(gw_worker_t *w)
     gw_tracer_t *t = w->tracer;
     if (t == NULL)
         return;
-    if (t->client != NULL)
-        h2o_http1client_cancel(t->client);
+    if (t->call.client != NULL)
+        h2o_http1client_cancel(t->call.client);
     if (h2o_timeout_is_linked(&t->flush_entry))
         h2o_timeout_unlink(&t->flush_entry);
     if (t->body.data != NULL)
@@ -211,8 +209,8 @@ static void build_batch(gw_tracer_t *t, size_t n)
     size_t head = t->body.len;
     gw_buf_add(&t->body, json.data, json.len);
     gw_buf_free(&json);
-    t->reqbufs[0] = h2o_iovec_init(t->body.data, head);
-    t->reqbufs[1] = h2o_iovec_init(t->body.data + head, t->body.len - head);
+    t->call.reqbufs[0] = h2o_iovec_init(t->body.data, head);
+    t->call.reqbufs[1] = h2o_iovec_init(t->body.data + head, t->body.len - head);
 }
 
 /* The export of the current batch ended: account for it, free it. */
@@ -234,64 +232,24 @@ static void export_done(gw_tracer_t *t, int status, const char *error)
     t->head = (t->head + t->batch) % SPAN_CAP;
     t->count -= t->batch;
     t->batch = 0;
-    t->client = NULL;
+    t->call.client = NULL;
     gw_buf_free(&t->body);
     t->body.data = NULL;
 }
 
-static int on_body(h2o_http1client_t *client, const char *errstr)
+static void on_export_done(gw_httpc_call_t *call, int status, const char *errstr, bool connected)
 {
-    gw_tracer_t *t = client->data;
-    h2o_buffer_consume(&client->sock->input, client->sock->input->size);
-    if (errstr == h2o_http1client_error_is_eos)
-        export_done(t, t->status, NULL);
-    else if (errstr != NULL)
-        export_done(t, 0, errstr);
-    return 0;
-}
-
-static h2o_http1client_body_cb on_head(h2o_http1client_t *client, const char *errstr, int minor_version,
-                                       int status, h2o_iovec_t msg, h2o_header_t *headers, size_t num_headers,
-                                       int rlen)
-{
-    (void)minor_version;
-    (void)msg;
-    (void)headers;
-    (void)num_headers;
-    (void)rlen;
-    gw_tracer_t *t = client->data;
-    if (errstr != NULL && errstr != h2o_http1client_error_is_eos) {
-        export_done(t, 0, errstr);
-        return NULL;
-    }
-    t->status = status;
-    if (errstr == h2o_http1client_error_is_eos) {
-        export_done(t, status, NULL);
-        return NULL;
-    }
-    return on_body;
-}
-
-static h2o_http1client_head_cb on_connect(h2o_http1client_t *client, const char *errstr,
-                                          h2o_iovec_t **reqbufs, size_t *reqbufcnt, int *method_is_head)
-{
-    gw_tracer_t *t = client->data;
-    if (errstr != NULL) {
-        export_done(t, 0, errstr);
-        return NULL;
-    }
-    *reqbufs = t->reqbufs;
-    *reqbufcnt = 2;
-    *method_is_head = 0;
-    return on_head;
+    (void)connected;
+    export_done(H2O_STRUCT_FROM_MEMBER(gw_tracer_t, call, call), status, errstr);
 }
 
 /* Send the waiting spans (up to BATCH_MAX) unless an export is in flight. */
 static void flush(gw_tracer_t *t)
 {
-    if (t->client != NULL || t->batch > 0 || t->count == 0)
+    if (t->call.client != NULL || t->batch > 0 || t->count == 0)
         return;
     t->batch = t->count < BATCH_MAX ? t->count : BATCH_MAX;
     build_batch(t, t->batch);
-    h2o_http1client_connect_with_pool(&t->client, t, &t->c.ctx, &t->c.pool, on_connect);
+    t->call.on_done = on_export_done;
+    gw_httpc_send(&t->c, &t->call);
 }

@@ -118,14 +118,14 @@ static size_t build_metadata(gw_request_t *r, gw_grpc_md_t *md)
     md[n++] = (gw_grpc_md_t){"x-correlation-id", r->correlation_id.base, r->correlation_id.len};
     if (r->identity != NULL) {
         gw_identity_t *id = r->identity;
-        md[n++] = (gw_grpc_md_t){"x-user-id", id->user_id, strlen(id->user_id)};
-        md[n++] = (gw_grpc_md_t){"x-tenant-id", id->tenant_id, strlen(id->tenant_id)};
-        char *roles = h2o_mem_alloc_pool(&r->req->pool, sizeof(id->roles) + 16);
+        md[n++] = (gw_grpc_md_t){"x-user-id", id->claims.user_id, strlen(id->claims.user_id)};
+        md[n++] = (gw_grpc_md_t){"x-tenant-id", id->claims.tenant_id, strlen(id->claims.tenant_id)};
+        char *roles = h2o_mem_alloc_pool(&r->req->pool, sizeof(id->claims.roles) + 16);
         roles[0] = '\0';
-        for (size_t i = 0; i < id->nroles; i++) {
+        for (size_t i = 0; i < id->claims.nroles; i++) {
             if (i > 0)
                 strcat(roles, ",");
-            strcat(roles, id->roles[i]);
+            strcat(roles, id->claims.roles[i]);
         }
         md[n++] = (gw_grpc_md_t){"x-roles", roles, strlen(roles)};
     }

@@ -35,9 +35,7 @@ typedef struct gw_http_upstream {
 
 typedef struct {
     gw_pending_t pending;
-    h2o_http1client_t *client;
-    h2o_iovec_t reqbufs[2];
-    int status;
+    gw_httpc_call_t call; /* reqbufs: the head (request pool) and the client's body */
     h2o_iovec_t content_type;
     h2o_buffer_t *body;
     uint64_t start_us;
@@ -79,8 +77,8 @@ static void cancel_op(gw_pending_t *p)
     gw_met_observe_backend(w->met, GW_SVC_NOTIFICATION, GRPC_STATUS_CANCELLED, gw_now_us() - op->start_us);
     if (op->ticket_armed)
         gw_breaker_gate_record(w, GW_SVC_NOTIFICATION, &op->ticket, false);
-    if (op->client != NULL)
-        h2o_http1client_cancel(op->client);
+    if (op->call.client != NULL)
+        h2o_http1client_cancel(op->call.client);
     free_op(op);
 }
 
@@ -138,7 +136,7 @@ static void finish(http_op_t *op, int status, const char *error, gw_backend_reas
         gw_breaker_gate_record(w, GW_SVC_NOTIFICATION, &op->ticket,
                                !local && (error != NULL || status >= 500));
     gw_request_t *r = op->pending.req;
-    op->client = NULL;
+    op->call.client = NULL;
     r->pending = NULL;
     r->t_backend_us = (uint32_t)(gw_now_us() - op->start_us);
     if (r->trace.on)
@@ -170,41 +168,23 @@ static void fail(http_op_t *op, const char *errstr, bool connected)
     finish(op, 0, message, reason, errstr);
 }
 
-static int on_body(h2o_http1client_t *client, const char *errstr)
+static http_op_t *op_of(gw_httpc_call_t *call)
 {
-    http_op_t *op = client->data;
-    h2o_buffer_t *in = client->sock->input;
-    if (in->size > 0) {
-        if (op->body->size + in->size > (size_t)gw_worker_self()->cfg->max_response_size) {
-            finish(op, 0, too_large, GW_REASON_NONE, NULL);
-            return -1;
-        }
-        h2o_buffer_reserve(&op->body, in->size);
-        memcpy(op->body->bytes + op->body->size, in->bytes, in->size);
-        op->body->size += in->size;
-        h2o_buffer_consume(&client->sock->input, in->size);
-    }
-    if (errstr == h2o_http1client_error_is_eos) {
-        finish(op, op->status, NULL, GW_REASON_NONE, NULL);
-    } else if (errstr != NULL) {
-        fail(op, errstr, true);
-    }
-    return 0;
+    return H2O_STRUCT_FROM_MEMBER(http_op_t, call, call);
 }
 
-static h2o_http1client_body_cb on_head(h2o_http1client_t *client, const char *errstr, int minor_version,
-                                       int status, h2o_iovec_t msg, h2o_header_t *headers, size_t num_headers,
-                                       int rlen)
+static void on_done(gw_httpc_call_t *call, int status, const char *errstr, bool connected)
 {
-    (void)minor_version;
-    (void)msg;
-    (void)rlen;
-    http_op_t *op = client->data;
-    if (errstr != NULL && errstr != h2o_http1client_error_is_eos) {
-        fail(op, errstr, true);
-        return NULL;
-    }
-    op->status = status;
+    if (errstr == NULL)
+        finish(op_of(call), status, NULL, GW_REASON_NONE, NULL);
+    else
+        fail(op_of(call), errstr, connected);
+}
+
+/* A declared length over MAX_RESPONSE_SIZE is refused before any of the body is read. */
+static bool on_head(gw_httpc_call_t *call, const h2o_header_t *headers, size_t num_headers)
+{
+    http_op_t *op = op_of(call);
     for (size_t i = 0; i < num_headers; i++) {
         const h2o_header_t *h = &headers[i];
         if (h2o_lcstris(h->name->base, h->name->len, H2O_STRLIT("content-type"))) {
@@ -213,31 +193,26 @@ static h2o_http1client_body_cb on_head(h2o_http1client_t *client, const char *er
         } else if (h2o_lcstris(h->name->base, h->name->len, H2O_STRLIT("content-length"))) {
             size_t declared = h2o_strtosize(h->value.base, h->value.len);
             if (declared != SIZE_MAX && declared > (size_t)gw_worker_self()->cfg->max_response_size) {
-                finish(op, 0, too_large, GW_REASON_NONE, NULL); /* refuse before reading any of it */
-                return NULL;
+                finish(op, 0, too_large, GW_REASON_NONE, NULL);
+                return false;
             }
         }
     }
     h2o_buffer_init(&op->body, &h2o_socket_buffer_prototype);
-    if (errstr == h2o_http1client_error_is_eos) { /* no body */
-        finish(op, status, NULL, GW_REASON_NONE, NULL);
-        return NULL;
-    }
-    return on_body;
+    return true;
 }
 
-static h2o_http1client_head_cb on_connect(h2o_http1client_t *client, const char *errstr,
-                                          h2o_iovec_t **reqbufs, size_t *reqbufcnt, int *method_is_head)
+static bool on_data(gw_httpc_call_t *call, const char *bytes, size_t len)
 {
-    http_op_t *op = client->data;
-    if (errstr != NULL) {
-        fail(op, errstr, false);
-        return NULL;
+    http_op_t *op = op_of(call);
+    if (op->body->size + len > (size_t)gw_worker_self()->cfg->max_response_size) {
+        finish(op, 0, too_large, GW_REASON_NONE, NULL);
+        return false;
     }
-    *reqbufs = op->reqbufs;
-    *reqbufcnt = op->reqbufs[1].len > 0 ? 2 : 1;
-    *method_is_head = 0;
-    return on_head;
+    h2o_buffer_reserve(&op->body, len);
+    memcpy(op->body->bytes + op->body->size, bytes, len);
+    op->body->size += len;
+    return true;
 }
 
 static void add_header(gw_buf_t *b, const char *name, const char *value, size_t len)
@@ -287,8 +262,8 @@ static h2o_iovec_t build_head(gw_request_t *r)
     add_header(&b, "x-correlation-id", r->correlation_id.base, r->correlation_id.len);
     add_header(&b, "x-forwarded-for", r->ip, strlen(r->ip));
     if (r->identity != NULL) {
-        add_header(&b, "x-user-id", r->identity->user_id, strlen(r->identity->user_id));
-        add_header(&b, "x-tenant-id", r->identity->tenant_id, strlen(r->identity->tenant_id));
+        add_header(&b, "x-user-id", r->identity->claims.user_id, strlen(r->identity->claims.user_id));
+        add_header(&b, "x-tenant-id", r->identity->claims.tenant_id, strlen(r->identity->claims.tenant_id));
     }
     gw_buf_puts(&b, "\r\n");
     h2o_iovec_t head = h2o_strdup(&req->pool, b.data, b.len);
@@ -307,8 +282,8 @@ gw_stage_result_t gw_upstream_http(gw_request_t *r)
         gw_respond_error(r, 500, NULL, "out of memory");
         return GW_DONE;
     }
-    op->reqbufs[0] = head;
-    op->reqbufs[1] = r->req->entity.base ? r->req->entity : h2o_iovec_init(NULL, 0);
+    op->call.reqbufs[0] = head;
+    op->call.reqbufs[1] = r->req->entity.base ? r->req->entity : h2o_iovec_init(NULL, 0);
     op->start_us = gw_now_us();
     op->ticket = r->cb_ticket;
     op->ticket_armed = r->cb_armed;
@@ -316,6 +291,9 @@ gw_stage_result_t gw_upstream_http(gw_request_t *r)
     op->pending.cancel = cancel_op;
     r->pending = &op->pending;
     r->upstream = gw_service_names[GW_SVC_NOTIFICATION];
-    h2o_http1client_connect_with_pool(&op->client, op, &u->c.ctx, &u->c.pool, on_connect);
+    op->call.on_done = on_done;
+    op->call.on_head = on_head;
+    op->call.on_data = on_data;
+    gw_httpc_send(&u->c, &op->call);
     return GW_ASYNC;
 }

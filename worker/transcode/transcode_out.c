@@ -6,8 +6,8 @@
  * worker/upstream_grpc.c for every backend reply; the mapping rules are in
  * worker/transcode/transcode.h.
  *
- * Memory: the JSON text is built in one malloc'd buffer that doubles as
- * needed and is handed to the caller; nothing else is allocated except the
+ * Memory: the JSON text is built in one growable core/buf.h buffer (doubles as
+ * needed) handed to the caller; nothing else is allocated except the
  * arena chunks of the packed path (a 16 KiB stack block, then malloc'd
  * chunks), all released before returning.
  */
@@ -18,54 +18,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "worker/transcode/transcode.h"
 #include "worker/transcode/transcode_int.h"
 
 /* ---- output buffer -------------------------------------------------------- */
 
 typedef struct {
-    char *buf; /* malloc'd; handed to the caller at the end */
-    size_t len, cap;
-    bool oom;           /* a grow failed: stop writing, report NULL */
+    gw_buf_t b;         /* owns the JSON text; handed to the caller at the end */
     const char *redact; /* comma-separated field names never written, or NULL */
 } out_t;
 
-/* The slow half of reserve: double the buffer until n more bytes fit. */
-static bool grow(out_t *o, size_t n)
-{
-    if (o->oom)
-        return false;
-    size_t cap = o->cap * 2;
-    while (cap - o->len < n)
-        cap *= 2;
-    char *grown = realloc(o->buf, cap);
-    if (grown == NULL) {
-        o->oom = true;
-        return false;
-    }
-    o->buf = grown;
-    o->cap = cap;
-    return true;
-}
-
-/* Make room for n more bytes. */
+/* Make room for n more bytes. Once a grow has failed (b.truncated) nothing
+ * more is written and gw_tc_write reports NULL. */
 static inline bool reserve(out_t *o, size_t n)
 {
-    return o->cap - o->len >= n || grow(o, n);
+    return o->b.cap - o->b.len >= n || (!o->b.truncated && gw_buf_reserve(&o->b, n));
 }
 
 static void put(out_t *o, const char *s, size_t n)
 {
     if (reserve(o, n)) {
-        memcpy(o->buf + o->len, s, n);
-        o->len += n;
+        memcpy(o->b.data + o->b.len, s, n);
+        o->b.len += n;
     }
 }
 
 static void putc_(out_t *o, char c)
 {
     if (reserve(o, 1))
-        o->buf[o->len++] = c;
+        o->b.data[o->b.len++] = c;
 }
 
 #define PUT_LIT(o, lit) put((o), (lit), sizeof(lit) - 1)
@@ -181,7 +163,7 @@ static void put_string(out_t *o, const char *str)
     const unsigned char *s = (const unsigned char *)str, *end = s + strlen(str);
     if (!reserve(o, (size_t)(end - s) + 2)) /* enough unless something needs escaping */
         return;
-    o->buf[o->len++] = '"';
+    o->b.data[o->b.len++] = '"';
     while (s < end) {
         /* the longest run that needs nothing: plain ASCII and well-formed UTF-8 */
         const unsigned char *run = s;
@@ -211,7 +193,7 @@ static void put_base64(out_t *o, const ProtobufCBinaryData *b)
     static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     if (!reserve(o, 2 + (b->len + 2) / 3 * 4))
         return;
-    char *d = o->buf + o->len;
+    char *d = o->b.data + o->b.len;
     const uint8_t *s = b->data;
     size_t i = 0;
     *d++ = '"';
@@ -230,7 +212,7 @@ static void put_base64(out_t *o, const ProtobufCBinaryData *b)
         *d++ = '=';
     }
     *d++ = '"';
-    o->len = (size_t)(d - o->buf);
+    o->b.len = (size_t)(d - o->b.data);
 }
 
 /* ---- values --------------------------------------------------------------- */
@@ -365,7 +347,7 @@ static void put_key(out_t *o, const char *name, bool first)
     size_t n = strlen(name);
     if (!reserve(o, n + 4))
         return;
-    char *d = o->buf + o->len;
+    char *d = o->b.data + o->b.len;
     if (!first)
         *d++ = ',';
     *d++ = '"';
@@ -373,7 +355,7 @@ static void put_key(out_t *o, const char *name, bool first)
     d += n;
     *d++ = '"';
     *d++ = ':';
-    o->len = (size_t)(d - o->buf);
+    o->b.len = (size_t)(d - o->b.data);
 }
 
 static void put_message(out_t *o, const ProtobufCMessage *m)
@@ -382,7 +364,7 @@ static void put_message(out_t *o, const ProtobufCMessage *m)
     const char *base = (const char *)m;
     bool first = true;
     putc_(o, '{');
-    for (unsigned i = 0; i < d->n_fields && !o->oom; i++) {
+    for (unsigned i = 0; i < d->n_fields && !o->b.truncated; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         /* of a oneof, only the member that is set */
         if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
@@ -408,18 +390,21 @@ static void put_message(out_t *o, const ProtobufCMessage *m)
 
 char *gw_tc_write(const ProtobufCMessage *msg, size_t size_hint, const char *redact, size_t *len_out)
 {
-    out_t o = {.cap = size_hint < 64 ? 64 : size_hint, .redact = redact};
-    if ((o.buf = malloc(o.cap)) == NULL)
+    out_t o = {.redact = redact};
+    gw_buf_init(&o.b, size_hint < 64 ? 64 : size_hint);
+    if (o.b.data == NULL)
         return NULL;
     put_message(&o, msg);
     putc_(&o, '\0');
-    if (o.oom) {
-        free(o.buf);
+    if (o.b.truncated) {
+        gw_buf_free(&o.b);
         return NULL;
     }
+    size_t len;
+    char *json = gw_buf_steal(&o.b, &len);
     if (len_out != NULL)
-        *len_out = o.len - 1;
-    return o.buf;
+        *len_out = len - 1;
+    return json;
 }
 
 char *gw_transcode_response(const ProtobufCMessage *msg, size_t *len_out)
