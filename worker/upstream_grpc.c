@@ -42,7 +42,10 @@ static void cancel_op(gw_pending_t *p)
     gw_grpc_call_cancel(op->call);
 }
 
-/* Decoded path variables and query parameters for the transcoder. */
+/* Path variables and decoded query parameters for the transcoder. The
+ * variables are slices of the path the router matched, h2o's normalized
+ * path, which is already percent-decoded: decoding them again would turn
+ * `%2541` into `A` and `%252F` into `/` (double decoding). */
 static int collect_params(gw_request_t *r, gw_transcode_param_t *vars, size_t *nvars,
                           gw_transcode_param_t *query, size_t *nquery)
 {
@@ -50,11 +53,12 @@ static int collect_params(gw_request_t *r, gw_transcode_param_t *vars, size_t *n
     *nvars = 0;
     for (size_t i = 0; i < r->match.nvars; i++) {
         const gw_path_var_t *v = &r->match.vars[i];
-        gw_transcode_param_t *p = &vars[(*nvars)++];
-        p->name = v->name;
-        p->name_len = v->name_len;
-        if (!gw_percent_decode(&req->pool, v->value, v->value_len, false, &p->value, &p->value_len))
-            return -1;
+        /* A decoded control byte (`%00` would cut the id short in the
+         * backend's C string: `a%00b` would address `a`) is refused. */
+        for (size_t k = 0; k < v->value_len; k++)
+            if ((unsigned char)v->value[k] < 0x20 || v->value[k] == 0x7f)
+                return -2;
+        vars[(*nvars)++] = (gw_transcode_param_t){v->name, v->name_len, v->value, v->value_len};
     }
     *nquery = 0;
     if (req->query_at != SIZE_MAX) {
@@ -74,8 +78,10 @@ ProtobufCMessage *gw_upstream_grpc_input(gw_request_t *r)
 {
     gw_transcode_param_t vars[GW_ROUTE_MAX_VARS], query[MAX_QUERY_PARAMS];
     size_t nvars, nquery;
-    if (collect_params(r, vars, &nvars, query, &nquery) != 0) {
-        gw_respond_error(r, 400, NULL, "malformed percent-encoding in the URL");
+    int bad = collect_params(r, vars, &nvars, query, &nquery);
+    if (bad != 0) {
+        gw_respond_error(r, 400, NULL,
+                         bad == -2 ? "invalid request path" : "malformed percent-encoding in the URL");
         return NULL;
     }
     const h2o_iovec_t *body = &r->req->entity;

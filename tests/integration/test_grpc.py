@@ -273,3 +273,23 @@ def test_many_concurrent_calls(stack):
     for t in ts:
         t.join()
     assert statuses.count(404) == 200
+
+
+def test_path_variables_are_decoded_once_and_control_bytes_refused(stack):
+    """The router matches h2o's normalized path, which is already
+    percent-decoded: a path variable must reach the backend as decoded once
+    (`%2541` is `%41`, `%252F` is `%2F`, never `A` or `/`), and a decoded
+    control byte (`%00` would cut the id short in the backend) is a 400."""
+    tok = bearer(make_token({"tenant_id": "acme"}))
+    for path, user_id in [("/api/v1/users/a%2541", "a%41"), ("/api/v1/users/a%252Fb", "a%2Fb"),
+                          ("/api/v1/users/a%41b", "aAb"), ("/api/v1/users/a%20b", "a b")]:
+        before = len(stack.user.records("/GetUser"))
+        r = stack.gw.req("GET", path, headers=tok)
+        assert r.status == 404, (path, r)
+        recs = stack.user.records("/GetUser")
+        assert len(recs) == before + 1 and recs[-1]["request"]["user_id"] == user_id, (path, recs[-1])
+    for path in ("/api/v1/users/a%00b", "/api/v1/users/a%0Ab", "/api/v1/users/a%7Fb"):
+        before = len(stack.user.records("/GetUser"))
+        r = stack.gw.req("GET", path, headers=tok)
+        assert r.status == 400 and r.json()["error"]["message"] == "invalid request path", (path, r)
+        assert len(stack.user.records("/GetUser")) == before, path
