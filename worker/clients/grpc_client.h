@@ -1,8 +1,8 @@
 /*
  * The worker's gRPC client (gRPC C core): one channel per backend service,
  * one completion queue polled by the h2o event loop itself (gRPC core's
- * epoll fd is watched by the loop; a completion thread only as a fallback). Only workers use it — grpc_init runs after fork, never in the
- * master (a gRPC-initialised parent hangs its forked children).
+ * epoll fd is watched by the loop; a completion thread only as a fallback). Only workers use it — grpc_init
+ * runs after fork, never in the master (a gRPC-initialised parent hangs its forked children).
  *
  * A call is started on the loop thread with gw_grpc_call_start(); its
  * `done` callback later runs on the loop thread with the status, the
