@@ -15,9 +15,9 @@
  */
 #include "master/sweep.h"
 
+#include "core/hash.h"
+
 #include <stdlib.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include "master/master.h"
 #include "shm/breaker.h"
@@ -54,10 +54,8 @@ size_t gw_sweep_breaker_bytes(void)
 
 void gw_sweep_init_regions(gw_shm_t *shm, const gw_config_t *cfg)
 {
-    uint64_t seed = 0;
-    if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
-        seed = gw_now_us() ^ ((uint64_t)getpid() << 32);
-    gw_limiter_init(gw_shm_region(shm, GW_SHM_REGION_LIMITER), (uint32_t)cfg->rate_limit_table_size, seed);
+    gw_limiter_init(gw_shm_region(shm, GW_SHM_REGION_LIMITER), (uint32_t)cfg->rate_limit_table_size,
+                    gw_hash_seed());
 }
 
 /* The next sweep, RATE_LIMIT_CLEANUP_INTERVAL after `from`. */

@@ -5,7 +5,7 @@
  */
 #include "shm/limiter.h"
 
-#include "shm/hash.h"
+#include "core/hash.h"
 
 #include <math.h>
 #include <string.h>
@@ -84,11 +84,11 @@ void gw_limiter_init(void *region, uint32_t capacity, uint64_t seed)
 }
 
 /* The key word of an address or tenant: the segment's seeded hash
- * (shm/hash.h), the kind in the seed so an IP and a tenant never share one. */
+ * (core/hash.h), the kind in the seed so an IP and a tenant never share one. */
 uint64_t gw_limiter_key(const void *region, const void *bytes, size_t len, uint8_t kind)
 {
     const limiter_hdr_t *h = region;
-    uint64_t acc = gw_shm_hash(h->seed ^ ((uint64_t)kind << 56), bytes, len);
+    uint64_t acc = gw_hash(h->seed ^ ((uint64_t)kind << 56), bytes, len);
     acc &= ~RETIRED;
     return acc ? acc : 1;
 }

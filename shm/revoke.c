@@ -5,12 +5,9 @@
  */
 #include "shm/revoke.h"
 
-#include "shm/hash.h"
+#include "core/hash.h"
 
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 #include <urcu/system.h>
 #include <urcu/uatomic.h>
 
@@ -45,11 +42,8 @@ void gw_revoke_init(void *region, uint32_t capacity, uint64_t seed)
 {
     revoke_hdr_t *h = region;
     memset(region, 0, gw_revoke_region_size(capacity));
-    if (seed == 0 && getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
-    }
+    if (seed == 0)
+        seed = gw_hash_seed();
     h->capacity = capacity;
     h->window = capacity < GW_REVOKE_WINDOW ? capacity : GW_REVOKE_WINDOW;
     h->seed = seed | 1;
@@ -57,11 +51,11 @@ void gw_revoke_init(void *region, uint32_t capacity, uint64_t seed)
     CMM_STORE_SHARED(h->magic, REVOKE_MAGIC);
 }
 
-/* Seeded 64-bit hash of the jti (shm/hash.h, as for the limiter); the seed is random
+/* Seeded 64-bit hash of the jti (core/hash.h, as for the limiter); the seed is random
  * per start, so nobody can choose jtis that crowd one window. */
 static uint64_t hash_jti(const revoke_hdr_t *h, const char *jti, size_t len)
 {
-    return gw_shm_hash(h->seed, jti, len);
+    return gw_hash(h->seed, jti, len);
 }
 
 /* Home slot from the low 24 bits, tag from the high 40: independent bits,

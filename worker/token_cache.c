@@ -1,16 +1,16 @@
 /*
  * Verified-token cache (see worker/token_cache.h). A set-associative table:
- * SipHash-2-4 of the token, keyed with random bytes per cache so a client
- * cannot aim tokens at one set, picks the set; each way holds the token's
+ * the keyed hash of core/hash.h over the token, seeded at random per cache
+ * so a client cannot aim tokens at one set, picks the set; each way holds the token's
  * full hash, its length and a heap block with the claims and the token's
  * bytes, compared in full on every hit.
  */
 #include "worker/token_cache.h"
 
+#include "core/hash.h"
+
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 typedef struct {
     gw_jwt_claims_t claims;
@@ -26,61 +26,12 @@ typedef struct {
 } way_t;
 
 struct gw_token_cache {
-    uint64_t k0, k1; /* SipHash key */
+    uint64_t seed; /* core/hash.h key, random per worker */
     size_t nsets;
     uint64_t tick;
     size_t count;
     way_t ways[]; /* nsets * GW_TOKEN_CACHE_WAYS */
 };
-
-/* ---- SipHash-2-4 (Aumasson & Bernstein), 64-bit output ------------------ */
-
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                                             \
-    do {                                                                                                     \
-        v0 += v1;                                                                                            \
-        v1 = ROTL(v1, 13);                                                                                   \
-        v1 ^= v0;                                                                                            \
-        v0 = ROTL(v0, 32);                                                                                   \
-        v2 += v3;                                                                                            \
-        v3 = ROTL(v3, 16);                                                                                   \
-        v3 ^= v2;                                                                                            \
-        v0 += v3;                                                                                            \
-        v3 = ROTL(v3, 21);                                                                                   \
-        v3 ^= v0;                                                                                            \
-        v2 += v1;                                                                                            \
-        v1 = ROTL(v1, 17);                                                                                   \
-        v1 ^= v2;                                                                                            \
-        v2 = ROTL(v2, 32);                                                                                   \
-    } while (0)
-
-static uint64_t siphash(uint64_t k0, uint64_t k1, const unsigned char *in, size_t len)
-{
-    uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
-    uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
-    size_t full = len & ~(size_t)7;
-    for (size_t i = 0; i < full; i += 8) {
-        uint64_t m;
-        memcpy(&m, in + i, 8); /* little-endian hosts only, as the rest of the gateway */
-        v3 ^= m;
-        SIPROUND;
-        SIPROUND;
-        v0 ^= m;
-    }
-    uint64_t b = (uint64_t)len << 56;
-    for (size_t i = 0; i < (len & 7); i++)
-        b |= (uint64_t)in[full + i] << (8 * i);
-    v3 ^= b;
-    SIPROUND;
-    SIPROUND;
-    v0 ^= b;
-    v2 ^= 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
-}
 
 /* ---- the table ------------------------------------------------------------ */
 
@@ -93,14 +44,7 @@ gw_token_cache_t *gw_token_cache_new(size_t entries)
     if (c == NULL)
         return NULL;
     c->nsets = nsets;
-    uint64_t key[2];
-    if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
-        /* No entropy: the key only spreads sets; correctness never rests on it. */
-        key[0] = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL;
-        key[1] = (uint64_t)(uintptr_t)c;
-    }
-    c->k0 = key[0];
-    c->k1 = key[1];
+    c->seed = gw_hash_seed(); /* only spreads sets: a hit also compares the whole token */
     return c;
 }
 
@@ -141,7 +85,7 @@ const gw_jwt_claims_t *gw_token_cache_get(gw_token_cache_t *c, const char *token
 {
     if (c == NULL)
         return NULL;
-    uint64_t hash = siphash(c->k0, c->k1, (const unsigned char *)token, len);
+    uint64_t hash = gw_hash(c->seed, token, len);
     way_t *w = find(c, hash, token, len);
     if (w == NULL)
         return NULL;
@@ -158,7 +102,7 @@ void gw_token_cache_put(gw_token_cache_t *c, const char *token, size_t len, cons
 {
     if (c == NULL || from >= until)
         return;
-    uint64_t hash = siphash(c->k0, c->k1, (const unsigned char *)token, len);
+    uint64_t hash = gw_hash(c->seed, token, len);
     way_t *w = find(c, hash, token, len);
     if (w == NULL) {
         way_t *set = set_of(c, hash);
