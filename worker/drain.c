@@ -25,14 +25,9 @@ void gw_drain_untrack(gw_request_t *r)
  * and answer it; gw_request_finish unlinks it. */
 static void cut(gw_request_t *r)
 {
-    gw_pending_t *p = r->pending;
     gw_drain_untrack(r);
-    if (p == NULL || r->finished)
+    if (r->finished || !gw_request_cancel_pending(r))
         return;
-    r->pending = NULL;
-    p->req = NULL;
-    if (p->cancel != NULL)
-        p->cancel(p);
     uint64_t elapsed_ms = (gw_now_us() - r->start_us) / 1000;
     gw_log_line_t l;
     gw_log_begin(&l, GW_LOG_WARN, "request cut at SHUTDOWN_TIMEOUT");

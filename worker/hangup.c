@@ -30,12 +30,8 @@ static int client_fd(gw_request_t *r)
  * h2o closes the connection. */
 static void hang_up(gw_request_t *r)
 {
-    gw_pending_t *p = r->pending;
     gw_hangup_unwatch(r);
-    r->pending = NULL;
-    p->req = NULL;
-    if (p->cancel != NULL)
-        p->cancel(p);
+    gw_request_cancel_pending(r); /* check_batch calls this only with work pending */
     gw_log_line_t l;
     gw_log_begin(&l, GW_LOG_INFO, "client closed the connection; pending work cancelled");
     gw_log_str(&l, "upstream", r->upstream ? r->upstream : "");

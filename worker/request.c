@@ -75,18 +75,24 @@ void gw_request_finish(gw_request_t *r, int status)
     access_log(r, micros);
 }
 
+bool gw_request_cancel_pending(gw_request_t *r)
+{
+    gw_pending_t *pending = r->pending;
+    if (pending == NULL)
+        return false;
+    r->pending = NULL;
+    pending->req = NULL;
+    if (pending->cancel != NULL)
+        pending->cancel(pending);
+    return true;
+}
+
 /* The request's pool is being freed: the client went away, or the response
  * is complete. Cancel pending work; account a request that never answered. */
 static void on_dispose(void *p)
 {
     gw_request_t *r = p;
-    if (r->pending != NULL) {
-        gw_pending_t *pending = r->pending;
-        r->pending = NULL;
-        pending->req = NULL;
-        if (pending->cancel != NULL)
-            pending->cancel(pending);
-    }
+    gw_request_cancel_pending(r);
     if (!r->finished)
         gw_request_finish(r, 499);
 }

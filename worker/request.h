@@ -103,6 +103,13 @@ gw_request_t *gw_request_new(h2o_req_t *req, void (*resume)(gw_request_t *r),
  * the resume callback the driver set. */
 void gw_request_resume(gw_request_t *r);
 
+/* Cancel the request's pending work, if any: the pending forgets the request
+ * (its completion then only cleans up) and its cancel hook runs. Returns
+ * whether there was work to cancel. Used when the request goes away (pool
+ * disposal), when its client hangs up (worker/hangup.c) and at the drain
+ * deadline (worker/drain.c). */
+bool gw_request_cancel_pending(gw_request_t *r);
+
 /* Record status, metrics and the access line, and run the driver's
  * on_finish hook; called once per request by the responders in
  * worker/respond.c just before the response starts. */
