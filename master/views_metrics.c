@@ -126,28 +126,37 @@ static void counter(gw_buf_t *b, const char *name, const char *help, uint64_t v)
     gw_buf_printf(b, "%s %llu\n", name, (unsigned long long)v);
 }
 
+/* One counter family with one label, a sample per slot counter. */
+typedef struct {
+    const char *value;
+    gw_counter_t c;
+} labelled_t;
+#define NLABELLED(a) (sizeof(a) / sizeof((a)[0]))
+
+static void counter_by(gw_buf_t *b, const char *name, const char *help, const char *label,
+                       const labelled_t *v, size_t n, const uint64_t *c)
+{
+    family(b, name, "counter", help);
+    for (size_t i = 0; i < n; i++)
+        gw_buf_printf(b, "%s{%s=\"%s\"} %llu\n", name, label, v[i].value, (unsigned long long)c[v[i].c]);
+}
+
 static void render_counters(gw_buf_t *b, const gw_metrics_slot_t *sum)
 {
     const uint64_t *c = sum->counters;
-    family(b, "api_gateway_rate_limit_requests_total", "counter", "Rate-limit decisions by result.");
-    gw_buf_printf(b, "api_gateway_rate_limit_requests_total{result=\"allowed\"} %llu\n",
-                  (unsigned long long)c[GW_CTR_RATELIMIT_ALLOWED]);
-    gw_buf_printf(b, "api_gateway_rate_limit_requests_total{result=\"limited\"} %llu\n",
-                  (unsigned long long)c[GW_CTR_RATELIMIT_LIMITED]);
+    static const labelled_t decisions[] = {{"allowed", GW_CTR_RATELIMIT_ALLOWED},
+                                           {"limited", GW_CTR_RATELIMIT_LIMITED}};
+    counter_by(b, "api_gateway_rate_limit_requests_total", "Rate-limit decisions by result.", "result",
+               decisions, NLABELLED(decisions), c);
     counter(b, "api_gateway_rate_limit_evictions_total",
             "Limiter entries evicted because their probe window was full.", c[GW_CTR_RATELIMIT_EVICTIONS]);
-    family(b, "api_gateway_cache_requests_total", "counter", "Response-cache lookups and stores by result.");
-    static const struct {
-        const char *name;
-        gw_counter_t c;
-    } cache[] = {{"hit", GW_CTR_CACHE_HIT},
-                 {"miss", GW_CTR_CACHE_MISS},
-                 {"bypass", GW_CTR_CACHE_BYPASS},
-                 {"error", GW_CTR_CACHE_ERROR},
-                 {"too_large", GW_CTR_CACHE_SKIPPED_SIZE}};
-    for (size_t i = 0; i < sizeof(cache) / sizeof(cache[0]); i++)
-        gw_buf_printf(b, "api_gateway_cache_requests_total{result=\"%s\"} %llu\n", cache[i].name,
-                      (unsigned long long)c[cache[i].c]);
+    static const labelled_t cache[] = {{"hit", GW_CTR_CACHE_HIT},
+                                       {"miss", GW_CTR_CACHE_MISS},
+                                       {"bypass", GW_CTR_CACHE_BYPASS},
+                                       {"error", GW_CTR_CACHE_ERROR},
+                                       {"too_large", GW_CTR_CACHE_SKIPPED_SIZE}};
+    counter_by(b, "api_gateway_cache_requests_total", "Response-cache lookups and stores by result.",
+               "result", cache, NLABELLED(cache), c);
     counter(b, "api_gateway_redis_errors_total", "Redis commands that failed or timed out.",
             c[GW_CTR_REDIS_ERRORS]);
     counter(b, "api_gateway_auth_failures_total", "Requests refused with 401.", c[GW_CTR_AUTH_FAILURES]);
@@ -156,18 +165,13 @@ static void render_counters(gw_buf_t *b, const gw_metrics_slot_t *sum)
             c[GW_CTR_SHUTDOWN_CUT]);
     counter(b, "api_gateway_circuit_breaker_rejections_total", "Requests failed fast by an open breaker.",
             c[GW_CTR_BREAKER_REJECTED]);
-    family(b, "api_gateway_accept_errors_total", "counter",
-           "Failed accepts of client connections by cause; each pauses the worker's accepting briefly.");
-    static const struct {
-        const char *name;
-        gw_counter_t c;
-    } accept_errors[] = {{"emfile", GW_CTR_ACCEPT_EMFILE},
-                         {"enfile", GW_CTR_ACCEPT_ENFILE},
-                         {"enomem", GW_CTR_ACCEPT_ENOMEM},
-                         {"other", GW_CTR_ACCEPT_OTHER}};
-    for (size_t i = 0; i < sizeof(accept_errors) / sizeof(accept_errors[0]); i++)
-        gw_buf_printf(b, "api_gateway_accept_errors_total{reason=\"%s\"} %llu\n", accept_errors[i].name,
-                      (unsigned long long)c[accept_errors[i].c]);
+    static const labelled_t accept_errors[] = {{"emfile", GW_CTR_ACCEPT_EMFILE},
+                                               {"enfile", GW_CTR_ACCEPT_ENFILE},
+                                               {"enomem", GW_CTR_ACCEPT_ENOMEM},
+                                               {"other", GW_CTR_ACCEPT_OTHER}};
+    counter_by(b, "api_gateway_accept_errors_total",
+               "Failed accepts of client connections by cause; each pauses the worker's accepting briefly.",
+               "reason", accept_errors, NLABELLED(accept_errors), c);
     counter(b, "api_gateway_trace_spans_exported_total", "Spans delivered to JAEGER_URL.",
             c[GW_CTR_TRACE_SPANS_EXPORTED]);
     counter(b, "api_gateway_trace_spans_dropped_total", "Spans dropped (queue full or export failed).",
@@ -200,9 +204,6 @@ static void render_limits_breakers(gw_buf_t *b, const gw_master_t *m)
                       (int)gw_breaker_state(region, s, now));
 }
 
-/* The revocation table (shm/revoke.h). Counting live entries scans the
- * whole table, so it is redone at most every 2 s; the counters are read on
- * every rendering. */
 /* RATE_LIMIT_SCOPE=global (worker/limit_global.c, docs/SCALING.md). */
 static void render_global_limits(gw_buf_t *b, const gw_master_t *m, const gw_metrics_slot_t *sum)
 {
@@ -217,20 +218,17 @@ static void render_global_limits(gw_buf_t *b, const gw_master_t *m, const gw_met
             c[GW_CTR_RLG_FALLBACKS]);
     counter(b, "api_gateway_rate_limit_global_recoveries_total",
             "Times this host went back to global limits after a fallback.", c[GW_CTR_RLG_RECOVERIES]);
-    static const struct {
-        const char *result;
-        gw_counter_t c;
-    } res[] = {{"granted", GW_CTR_RLG_SETTLE_GRANTED},
-               {"partial", GW_CTR_RLG_SETTLE_PARTIAL},
-               {"denied", GW_CTR_RLG_SETTLE_DENIED},
-               {"error", GW_CTR_RLG_SETTLE_ERROR}};
-    family(b, "api_gateway_rate_limit_global_leases_total", "counter",
-           "Lease settlements with Redis (one EVAL each) by result.");
-    for (size_t i = 0; i < sizeof(res) / sizeof(res[0]); i++)
-        gw_buf_printf(b, "api_gateway_rate_limit_global_leases_total{result=\"%s\"} %llu\n", res[i].result,
-                      (unsigned long long)c[res[i].c]);
+    static const labelled_t res[] = {{"granted", GW_CTR_RLG_SETTLE_GRANTED},
+                                     {"partial", GW_CTR_RLG_SETTLE_PARTIAL},
+                                     {"denied", GW_CTR_RLG_SETTLE_DENIED},
+                                     {"error", GW_CTR_RLG_SETTLE_ERROR}};
+    counter_by(b, "api_gateway_rate_limit_global_leases_total",
+               "Lease settlements with Redis (one EVAL each) by result.", "result", res, NLABELLED(res), c);
 }
 
+/* The revocation table (shm/revoke.h). Counting live entries scans the
+ * whole table, so it is redone at most every 2 s; the counters are read on
+ * every rendering. */
 static void render_revocations(gw_buf_t *b, const gw_master_t *m)
 {
     static uint64_t next_scan_ms, live;
@@ -357,11 +355,9 @@ static void render_redis_cluster(gw_buf_t *b, const gw_shm_t *shm, const gw_metr
         }
     counter(b, "api_gateway_redis_slot_map_refreshes_total",
             "Redis Cluster slot maps loaded (CLUSTER SLOTS).", sum->counters[GW_CTR_REDIS_SLOT_REFRESHES]);
-    family(b, "api_gateway_redis_redirects_total", "counter", "Redis Cluster redirects followed, by kind.");
-    gw_buf_printf(b, "api_gateway_redis_redirects_total{kind=\"moved\"} %llu\n",
-                  (unsigned long long)sum->counters[GW_CTR_REDIS_MOVED]);
-    gw_buf_printf(b, "api_gateway_redis_redirects_total{kind=\"ask\"} %llu\n",
-                  (unsigned long long)sum->counters[GW_CTR_REDIS_ASK]);
+    static const labelled_t redirects[] = {{"moved", GW_CTR_REDIS_MOVED}, {"ask", GW_CTR_REDIS_ASK}};
+    counter_by(b, "api_gateway_redis_redirects_total", "Redis Cluster redirects followed, by kind.", "kind",
+               redirects, NLABELLED(redirects), sum->counters);
 }
 
 /* Sum every slot into `out` word by word: the slot is an array of 64-bit
