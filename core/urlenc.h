@@ -29,4 +29,15 @@ bool gw_percent_decode(h2o_mem_pool_t *pool, const char *s, size_t len, bool plu
  * or -1 on a malformed escape (the caller answers 400). */
 int gw_query_parse(h2o_mem_pool_t *pool, const char *q, size_t len, gw_param_t *out, size_t max);
 
+/* Whether decoded path bytes hold a control byte (C0 or DEL): never a valid
+ * path segment once decoded (`%00` would cut a C string short). Used by the
+ * gRPC path variables and the proxy's re-encoding. */
+static inline bool gw_has_control_byte(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return true;
+    return false;
+}
+
 #endif

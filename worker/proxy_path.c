@@ -4,6 +4,8 @@
  */
 #include "worker/proxy_path.h"
 
+#include "core/urlenc.h"
+
 #include <stdbool.h>
 #include <string.h>
 
@@ -33,11 +35,11 @@ static gw_proxy_path_result_t put_segment(gw_buf_t *out, const char *s, size_t n
 {
     if (is_dot_segment(s, n))
         return GW_PROXY_PATH_DOT_SEGMENT;
+    if (gw_has_control_byte(s, n))
+        return GW_PROXY_PATH_CONTROL_CHAR;
     gw_buf_putc(out, '/');
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return GW_PROXY_PATH_CONTROL_CHAR;
         if (is_pchar(c))
             gw_buf_putc(out, (char)c);
         else

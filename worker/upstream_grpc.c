@@ -55,9 +55,8 @@ static int collect_params(gw_request_t *r, gw_transcode_param_t *vars, size_t *n
         const gw_path_var_t *v = &r->match.vars[i];
         /* A decoded control byte (`%00` would cut the id short in the
          * backend's C string: `a%00b` would address `a`) is refused. */
-        for (size_t k = 0; k < v->value_len; k++)
-            if ((unsigned char)v->value[k] < 0x20 || v->value[k] == 0x7f)
-                return -2;
+        if (gw_has_control_byte(v->value, v->value_len))
+            return -2;
         vars[(*nvars)++] = (gw_transcode_param_t){v->name, v->name_len, v->value, v->value_len};
     }
     *nquery = 0;
