@@ -22,6 +22,6 @@ typedef enum {
 
 /* Endpoint labels (route templates + built-ins + "unmatched"): the router's
  * table size and the metric slots' row count. */
-#define GW_ENDPOINT_MAX 48
+#define GW_ENDPOINT_MAX 128
 
 #endif
