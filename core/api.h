@@ -38,7 +38,7 @@ typedef struct gw_api {
  * GRPC_UPSTREAMS, the service URLs and the policy keys. Returns NULL with a
  * one-line error naming the key, file or method, e.g.
  *   PROTO_DESCRIPTOR_SET: /etc/api-gateway/billing.pb: No such file or directory
- *   route conflict: GET /v1/{name=invoices/*} is bound by billing.v1.Billing/GetInvoice and billing.v1.Billing/Fetch
+ *   route conflict: GET /v1/invoices/{id} is bound by billing.v1.Billing/GetInvoice and billing.v1.Billing/Fetch
  *   GRPC_UPSTREAMS: no upstream for billing.v1.Billing (it has routes)
  */
 gw_api_t *gw_api_load(const struct gw_config *cfg, char *err, size_t errlen);

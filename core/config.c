@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/api.h"
 #include "core/jwt_claims.h"
 #include "core/redis_slots.h"
 
@@ -46,6 +47,12 @@ static const key_def_t keys[] = {
     {"TENANT_SERVICE_URL", T_STR, F(tenant_service_url), "tenant-service:50053", NOLIM, false},
     {"GRPC_TLS", T_BOOL, F(grpc_tls), "false", NOLIM, false},
     {"GRPC_TLS_CA_FILE", T_STR, F(grpc_tls_ca_file), "", NOLIM, false},
+    {"PROTO_DESCRIPTOR_SET", T_STR, F(proto_descriptor_set), "", NOLIM, false},
+    {"GRPC_UPSTREAMS", T_STR, F(grpc_upstreams), "", NOLIM, false},
+    {"PUBLIC_METHODS", T_STR, F(public_methods), GW_DEFAULT_PUBLIC_METHODS, NOLIM, false},
+    {"METHOD_ROLES", T_STR, F(method_roles), GW_DEFAULT_METHOD_ROLES, NOLIM, false},
+    {"CACHE_METHODS", T_STR, F(cache_methods), GW_DEFAULT_CACHE_METHODS, NOLIM, false},
+    {"TENANT_FIELD", T_STR, F(tenant_field), "tenant_id", NOLIM, false},
     {"NOTIFICATION_SERVICE_URL", T_STR, F(notification_service_url), "http://notification-service:8084",
      NOLIM, false},
     {"NOTIFICATION_HEALTH_PATH", T_STR, F(notification_health_path), "/health", NOLIM, false},
@@ -348,7 +355,7 @@ static int load_env(gw_config_t *cfg, char *err, size_t errlen)
     return 0;
 }
 
-static bool is_host_port(const char *s)
+bool gw_config_is_host_port(const char *s)
 {
     const char *colon = strrchr(s, ':');
     if (colon == NULL || colon == s || colon[1] == '\0')
@@ -409,7 +416,7 @@ static int validate(gw_config_t *cfg, char *err, size_t errlen)
     const char *grpc_keys[] = {"AUTH_SERVICE_URL", "USER_SERVICE_URL", "TENANT_SERVICE_URL"};
     const char *grpc_vals[] = {cfg->auth_service_url, cfg->user_service_url, cfg->tenant_service_url};
     for (size_t i = 0; i < 3; i++)
-        if (!is_host_port(grpc_vals[i]))
+        if (!gw_config_is_host_port(grpc_vals[i]))
             return fail(err, errlen, "%s: expected host:port, got \"%s\"", grpc_keys[i], grpc_vals[i]);
     if (strncmp(cfg->notification_service_url, "http://", 7) != 0)
         return fail(err, errlen, "NOTIFICATION_SERVICE_URL: expected http://host:port, got \"%s\"",
@@ -469,7 +476,10 @@ int gw_config_load(gw_config_t *cfg, const char *file, char *err, size_t errlen)
     }
     if (load_env(cfg, err, errlen) != 0)
         return finish(cfg, -1);
-    return finish(cfg, validate(cfg, err, errlen));
+    if (validate(cfg, err, errlen) != 0)
+        return finish(cfg, -1);
+    cfg->api = gw_api_load(cfg, err, errlen);
+    return finish(cfg, cfg->api != NULL ? 0 : -1);
 }
 
 int gw_config_load_text(gw_config_t *cfg, const char *text, size_t len, char *err, size_t errlen)
@@ -491,6 +501,8 @@ void gw_config_free(gw_config_t *cfg)
         }
     }
     gw_tenant_limits_free(&cfg->tenant_limits);
+    gw_api_free(cfg->api);
+    cfg->api = NULL;
     free(cfg->file);
     cfg->file = NULL;
 }

@@ -19,7 +19,25 @@
 
 #define GW_CONFIG_ERR_MAX 512
 
+/* Policy defaults: the bundled services as they were served before
+ * descriptor sets (docs/API.md, Routes). Entries naming methods the loaded
+ * set lacks are ignored while a key keeps its default, errors otherwise. */
+#define GW_DEFAULT_PUBLIC_METHODS                                                                            \
+    "auth.AuthService/Register,auth.AuthService/Login,auth.AuthService/RefreshToken"
+#define GW_DEFAULT_METHOD_ROLES                                                                              \
+    "user.UserService/DeleteUser=admin|super_admin,tenant.TenantService/CreateTenant=admin|super_admin,"    \
+    "tenant.TenantService/ListTenants=admin|super_admin,tenant.TenantService/UpdateTenant=admin|super_admin," \
+    "tenant.TenantService/DeleteTenant=admin|super_admin,"                                                   \
+    "tenant.TenantService/AddUserToTenant=admin|super_admin,"                                                \
+    "tenant.TenantService/RemoveUserFromTenant=admin|super_admin"
+#define GW_DEFAULT_CACHE_METHODS                                                                             \
+    "user.UserService/ListUsers,user.UserService/SearchUsers,user.UserService/GetUser,"                      \
+    "tenant.TenantService/ListTenants,tenant.TenantService/GetTenant"
+
+
 typedef enum { GW_LOG_DEBUG = 0, GW_LOG_INFO, GW_LOG_WARN, GW_LOG_ERROR } gw_log_level_t;
+
+struct gw_api;
 
 typedef struct gw_config {
     char *file; /* the -c path, NULL when none */
@@ -34,6 +52,15 @@ typedef struct gw_config {
     bool grpc_tls;
     char *grpc_tls_ca_file;
     char *notification_service_url; /* http://host:port */
+
+    /* The API (core/api.h): descriptor sets, upstreams and per-method policy. */
+    char *proto_descriptor_set; /* FILE[,FILE...]; "" = the bundled set */
+    char *grpc_upstreams;       /* package.Service=host:port,... */
+    char *public_methods;       /* pkg.Service/Method,... served without a JWT */
+    char *method_roles;         /* pkg.Service/Method=role|role,... */
+    char *cache_methods;        /* pkg.Service/Method,... whose GET bindings are cached */
+    char *tenant_field;         /* the request field scoped by the token's tenant */
+    struct gw_api *api;         /* built by gw_config_load from the keys above; owned */
     char *notification_health_path; /* GET by the health probe; 2xx = healthy */
 
     char *jwt_secret;
@@ -90,17 +117,21 @@ typedef struct gw_config {
     gw_log_level_t log_level;
 } gw_config_t;
 
-/* Load defaults, then `file` (may be NULL), then the environment; validate.
+/* Load defaults, then `file` (may be NULL), then the environment; validate,
+ * then build the API (cfg->api: descriptor sets, routes, upstreams).
  * Returns 0, or -1 with one line naming the key and the problem in err. */
 int gw_config_load(gw_config_t *cfg, const char *file, char *err, size_t errlen);
 
 /* Like gw_config_load but reads KEY=VALUE text from memory (fuzzing, tests);
- * the environment is not consulted. */
+ * the environment is not consulted and no API is built (cfg->api stays NULL). */
 int gw_config_load_text(gw_config_t *cfg, const char *text, size_t len, char *err, size_t errlen);
 
 void gw_config_free(gw_config_t *cfg);
 
 /* Number of workers to start: WORKERS, or the CPU count for auto. */
+/* "host:port" with a port in 1..65535 (the gRPC upstream form). */
+bool gw_config_is_host_port(const char *s);
+
 long gw_config_worker_count(const gw_config_t *cfg);
 
 /* Print every key with its effective value (secrets masked) to stdout, for -t -v. */

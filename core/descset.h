@@ -75,7 +75,8 @@ int gw_descset_add(gw_descset_t *set, const uint8_t *data, size_t len, const cha
  * cannot be read is "<path>: <strerror>". */
 int gw_descset_add_file(gw_descset_t *set, const char *path, char *err, size_t errlen);
 
-/* The set linked into the binary (proto/*.proto compiled by protoc at build time). */
+/* The set linked into the binary (the .proto files of proto/, compiled by
+ * protoc at build time). */
 int gw_descset_add_bundled(gw_descset_t *set, char *err, size_t errlen);
 
 /*

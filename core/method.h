@@ -20,6 +20,9 @@ typedef enum {
 
 #define GW_METHOD_COUNT 8
 
+/* "GET", "HEAD", ... "OTHER" (core/router.c). */
+extern const char *const gw_method_names[GW_METHOD_COUNT];
+
 /* Endpoint labels (route templates + built-ins + "unmatched"): the router's
  * table size and the metric slots' row count. */
 #define GW_ENDPOINT_MAX 128

@@ -86,7 +86,7 @@ typedef struct {
     const char *name; /* the variable's field path ("user_id", "a.b"), length name_len */
     size_t name_len;
     const char *value; /* points into the request path, length value_len; a
-                          multi-segment variable ({name=invoices/*}) keeps its '/' */
+                          multi-segment variable keeps its '/' */
     size_t value_len;
 } gw_path_var_t;
 
