@@ -43,6 +43,8 @@ typedef enum {
 #define GW_SVC_NOTIFICATION 3
 #define GW_SVC_MAX          16 /* service slots in the segment: breakers, health, backend metrics */
 
+typedef unsigned gw_service_t; /* a service slot, < GW_SVC_MAX */
+
 enum {
     GW_RF_AUTH = 1 << 0,       /* a valid JWT is required */
     GW_RF_ADMIN = 1 << 1,      /* only from ADMIN_ALLOW */

@@ -16,8 +16,8 @@
 #include "master/master.h"
 #include "master/sweep.h"
 #include "shm/revoke.h"
+#include "core/api.h"
 #include "core/log.h"
-#include "core/route.h"
 #include "core/tls.h"
 
 #define GW_VERSION "0.1.0"
@@ -26,7 +26,8 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: api-gateway [-c FILE] [-t] [-v] [-h]\n"
                  "  -c FILE  read KEY=VALUE settings from FILE (environment variables override it)\n"
-                 "  -t       check the configuration and exit (0 valid, 1 invalid); with -v, print it\n"
+                 "  -t       check the configuration, print the route table it would serve, and exit\n"
+                 "           (0 valid, 1 invalid); with -v, print the configuration too\n"
                  "  -v       print the version and exit\n"
                  "  -h       this help\n");
 }
@@ -84,12 +85,12 @@ int main(int argc, char **argv)
             fatal(err);
         if (verbose)
             gw_config_dump(&m.cfg);
+        gw_api_print(m.cfg.api, stdout);
         printf("api-gateway: configuration %s is valid\n", file ? file : "(environment)");
         return 0;
     }
     gw_log_set_level(m.cfg.log_level);
     m.config_path = file;
-    gw_router_init(); /* metric labels */
 
     m.listen_fd = gw_listener_open(m.cfg.host, m.cfg.port, err, sizeof(err));
     if (m.listen_fd < 0)

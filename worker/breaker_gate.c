@@ -38,8 +38,8 @@ gw_stage_result_t gw_stage_breaker(gw_request_t *r)
     gw_cb_params_t p = gw_breaker_params(cfg);
     void *region = gw_shm_region(r->w->shm, GW_SHM_REGION_BREAKER);
     gw_cb_event_t ev;
-    r->cb_ticket = gw_breaker_acquire(region, route->service, &p, gw_now_ms(), &ev);
-    gw_breaker_log_event(route->service, &ev, &p, NULL);
+    r->cb_ticket = gw_breaker_acquire(region, route->upstream->slot, &p, gw_now_ms(), &ev);
+    gw_breaker_log_event(route->upstream->slot, &ev, &p, NULL);
     r->cb_armed = r->cb_ticket.allowed;
     if (r->cb_ticket.allowed)
         return GW_NEXT;
@@ -47,7 +47,7 @@ gw_stage_result_t gw_stage_breaker(gw_request_t *r)
     char retry[16];
     int n = snprintf(retry, sizeof(retry), "%u", r->cb_ticket.retry_after_s);
     gw_respond_header(r, "retry-after", retry, (size_t)n);
-    r->upstream = gw_service_names[route->service];
+    r->upstream = route->upstream->label;
     gw_respond_error(r, 503, "CIRCUIT_BREAKER_OPEN", "circuit breaker is open");
     return GW_DONE;
 }

@@ -102,7 +102,7 @@ int gw_pipeline_on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     const h2o_iovec_t *path = &req->path_normalized;
-    gw_match_result_t mr = gw_router_match(r->method, path->base, path->len, &r->match);
+    gw_match_result_t mr = gw_router_match(r->w->cfg->api, r->method, path->base, path->len, &r->match);
     r->endpoint = r->match.endpoint;
     if (mr != GW_MATCH_NOT_FOUND && gw_cors_preflight(r, r->match.allowed))
         return 0;

@@ -6,23 +6,24 @@
  * tenant chosen here, and the gRPC upstream (worker/upstream_grpc.c) sends
  * the message built here.
  *
- * Rule. The tenant is the token's `tenant_id`. For a gRPC route the check
- * runs on the decoded input message — JSON body, query parameters and path
- * variables already merged by the transcoder — so it sees exactly what the
- * backend will get, whatever the spelling: snake or camel case, percent-
- * encoded names, repeated parameters (the last wins, for both), nested
- * objects. Every string field named `tenant_id`, at any depth, that holds a
- * value other than the token's is a mismatch (403 "tenant mismatch") unless
- * the token has role admin or super_admin. The top-level `tenant_id`, when
+ * Rule. The tenant is the token's `tenant_id`. The field that carries it in
+ * requests is TENANT_FIELD (default tenant_id; "the field" below). For a
+ * gRPC route the check runs on the decoded input message — JSON body, query
+ * parameters and path variables already merged by the transcoder — so it
+ * sees exactly what the backend will get, whatever the spelling: snake or
+ * camel case, percent-encoded names, repeated parameters (the last wins, for
+ * both), nested objects. Every string field so named, at any depth, that
+ * holds a value other than the token's is a mismatch (403 "tenant mismatch")
+ * unless the token has role admin or super_admin. The top-level field, when
  * empty, gets the token's; an admin's non-empty one is kept and becomes the
- * request's tenant. Path variables named tenant_id are checked for every
+ * request's tenant. Path variables naming the field are checked for every
  * route, and query parameters tenant_id / tenantId for the HTTP proxy,
  * whose body is not ours to parse.
  *
- * Tenant-scoped routes: everything under /api/v1/users and /api/v1/tenants;
- * a token without tenant_id gets 403 there. Exception: routes that require
- * a role and whose message has no tenant_id (tenant list and create, admin
- * only): they act on the platform, not on a tenant.
+ * Tenant-scoped routes: gRPC routes whose request message has the field at
+ * top level (logout excepted: anyone may log out); a token without
+ * tenant_id gets 403 there. Routes whose message has no such field (tenant
+ * list and create, admin only) act on the platform, not on a tenant.
  */
 #include "worker/tenant_scope.h"
 
@@ -34,7 +35,6 @@
 #include "worker/upstream.h"
 #include "core/urlenc.h"
 
-#define TENANT_FIELD "tenant_id"
 
 /* The built input message, freed with the request's pool unless taken. */
 struct gw_scoped_msg {
@@ -72,19 +72,10 @@ static gw_stage_result_t deny(gw_request_t *r, const char *reason, const char *a
     return GW_DONE;
 }
 
-static bool under(const char *tmpl, const char *prefix)
+static bool tenant_scoped(const gw_route_t *route, const char *tf)
 {
-    size_t n = strlen(prefix);
-    return strncmp(tmpl, prefix, n) == 0 && (tmpl[n] == '\0' || tmpl[n] == '/');
-}
-
-static bool tenant_scoped(const gw_route_t *route)
-{
-    if (!under(route->tmpl, "/api/v1/users") && !under(route->tmpl, "/api/v1/tenants"))
-        return false;
-    bool platform = route->kind == GW_ROUTE_GRPC && route->roles[0] != NULL &&
-                    protobuf_c_message_descriptor_get_field_by_name(route->input, TENANT_FIELD) == NULL;
-    return !platform;
+    return route->kind == GW_ROUTE_GRPC && !(route->flags & GW_RF_LOGOUT) &&
+           protobuf_c_message_descriptor_get_field_by_name(route->input, tf) != NULL;
 }
 
 static bool same(const char *s, size_t n, const char *own)
@@ -101,7 +92,7 @@ static bool foreign(const char *s, const char *own)
 /* The first tenant_id field anywhere in m holding another tenant, or NULL.
  * Depth is bounded by the transcoder (GW_TRANSCODE_MAX_DEPTH); deeper
  * counts as foreign rather than being skipped. */
-static const char *foreign_in(const ProtobufCMessage *m, const char *own, int depth)
+static const char *foreign_in(const ProtobufCMessage *m, const char *tf, const char *own, int depth)
 {
     const ProtobufCMessageDescriptor *d = m->descriptor;
     const char *base = (const char *)m;
@@ -112,7 +103,7 @@ static const char *foreign_in(const ProtobufCMessage *m, const char *own, int de
         if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
             *(const uint32_t *)(base + f->quantifier_offset) != f->id)
             continue;
-        bool tenant = f->type == PROTOBUF_C_TYPE_STRING && strcmp(f->name, TENANT_FIELD) == 0;
+        bool tenant = f->type == PROTOBUF_C_TYPE_STRING && strcmp(f->name, tf) == 0;
         if (!tenant && f->type != PROTOBUF_C_TYPE_MESSAGE)
             continue;
         size_t n = 1;
@@ -124,7 +115,7 @@ static const char *foreign_in(const ProtobufCMessage *m, const char *own, int de
         for (size_t k = 0; k < n; k++) {
             if (tenant && foreign(v[k], own))
                 return v[k];
-            const char *hit = !tenant && v[k] != NULL ? foreign_in(v[k], own, depth + 1) : NULL;
+            const char *hit = !tenant && v[k] != NULL ? foreign_in(v[k], tf, own, depth + 1) : NULL;
             if (hit != NULL)
                 return hit;
         }
@@ -133,10 +124,9 @@ static const char *foreign_in(const ProtobufCMessage *m, const char *own, int de
 }
 
 /* The top-level tenant_id's value ("" when empty), or NULL without one. */
-static const char *top_tenant(const ProtobufCMessage *m)
+static const char *top_tenant(const ProtobufCMessage *m, const char *tf)
 {
-    const ProtobufCFieldDescriptor *f =
-        protobuf_c_message_descriptor_get_field_by_name(m->descriptor, TENANT_FIELD);
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, tf);
     if (f == NULL || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
         return NULL;
     if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
@@ -149,11 +139,11 @@ static const char *top_tenant(const ProtobufCMessage *m)
 /* Build the gRPC input message, refuse foreign tenants, fill the token's. */
 static gw_stage_result_t scope_message(gw_request_t *r, bool admin)
 {
-    const char *own = r->identity->claims.tenant_id;
+    const char *own = r->identity->claims.tenant_id, *tf = r->w->cfg->tenant_field;
     ProtobufCMessage *m = gw_upstream_grpc_input(r);
     if (m == NULL)
         return GW_DONE; /* answered 400 */
-    const char *hit = admin ? NULL : foreign_in(m, own, 1);
+    const char *hit = admin ? NULL : foreign_in(m, tf, own, 1);
     if (hit != NULL) {
         gw_stage_result_t res =
             deny(r, "tenant_id in the request differs from the token's", hit, strlen(hit));
@@ -161,8 +151,8 @@ static gw_stage_result_t scope_message(gw_request_t *r, bool admin)
         return res;
     }
     if (own[0] != '\0')
-        gw_transcode_fill_string_if_empty(m, TENANT_FIELD, own);
-    const char *top = top_tenant(m);
+        gw_transcode_fill_string_if_empty(m, tf, own);
+    const char *top = top_tenant(m, tf);
     if (top != NULL && top[0] == '\0' && own[0] != '\0') { /* the fill ran out of memory */
         protobuf_c_message_free_unpacked(m, NULL);
         gw_respond_error(r, 500, NULL, "out of memory");
@@ -204,13 +194,13 @@ static gw_stage_result_t scope_query(gw_request_t *r)
 gw_stage_result_t gw_tenant_scope(gw_request_t *r, bool admin)
 {
     const gw_route_t *route = r->match.route;
-    const char *own = r->identity->claims.tenant_id;
-    if (own[0] == '\0' && tenant_scoped(route))
+    const char *own = r->identity->claims.tenant_id, *tf = r->w->cfg->tenant_field;
+    if (own[0] == '\0' && tenant_scoped(route, tf))
         return deny(r, "token has no tenant_id claim", NULL, 0);
     r->tenant = own[0] != '\0' ? own : NULL;
     for (size_t i = 0; i < r->match.nvars && !admin; i++) {
         const gw_path_var_t *v = &r->match.vars[i];
-        if (v->name_len != 9 || memcmp(v->name, TENANT_FIELD, 9) != 0)
+        if (v->name_len != strlen(tf) || memcmp(v->name, tf, v->name_len) != 0)
             continue;
         const char *tenant;
         size_t tlen;

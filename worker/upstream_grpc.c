@@ -163,11 +163,11 @@ static void respond_reply(gw_request_t *r, const gw_route_t *route, const gw_grp
 }
 
 /* Our own message size limit refused the call (gRPC core's text in `what`). */
-static void log_size_refusal(gw_request_t *r, gw_service_t service, const gw_route_t *route, const char *what)
+static void log_size_refusal(gw_request_t *r, const gw_route_t *route, const char *what)
 {
     gw_log_line_t l;
     gw_log_begin(&l, GW_LOG_WARN, "backend message too large");
-    gw_log_str(&l, "service", gw_service_names[service]);
+    gw_log_str(&l, "service", route->upstream->label);
     gw_log_str(&l, "rpc", route->rpc);
     gw_log_str(&l, "details", what);
     gw_log_int(&l, "max_request_message", (int64_t)gw_grpc_max_send(r->w));
@@ -201,19 +201,19 @@ static void on_done(gw_grpc_call_t *call, void *data)
     r->pending = NULL;
     r->t_backend_us = (uint32_t)res->latency_us;
     if (r->trace.on)
-        gw_trace_client_end(r, gw_service_names[op->service], op->route->rpc, res->latency_us,
+        gw_trace_client_end(r, op->route->upstream->label, op->route->rpc, res->latency_us,
                             (int)res->status, gw_breaker_is_failure(res->status, transport));
     if (status == 200) {
         respond_reply(r, op->route, res);
     } else {
         if (res->local_limit != GW_GRPC_LIMIT_NONE) {
-            log_size_refusal(r, op->service, op->route, res->details);
+            log_size_refusal(r, op->route, res->details);
         } else if (status >= 500) {
             gw_log_line_t l;
             gw_log_begin(&l, GW_LOG_WARN, "backend call failed");
-            gw_log_str(&l, "service", gw_service_names[op->service]);
+            gw_log_str(&l, "service", op->route->upstream->label);
             gw_log_str(&l, "rpc", op->route->rpc);
-            gw_log_str(&l, "target", gw_grpc_target(w, op->service));
+            gw_log_str(&l, "target", op->route->upstream->target);
             gw_log_str(&l, "grpc_status", gw_met_code_names[res->status < 17 ? res->status : 2]);
             gw_log_str(&l, "reason", gw_met_reason_names[res->reason]);
             gw_log_str(&l, "message", message);
@@ -236,9 +236,9 @@ gw_stage_result_t gw_upstream_grpc(gw_request_t *r)
     if (len > gw_grpc_max_send(r->w)) { /* gRPC would refuse it: do it here, before any call */
         char what[96];
         snprintf(what, sizeof(what), "request message of %zu bytes over the send limit", len);
-        gw_met_observe_backend(r->w->met, route->service, GW_CODE_REQUEST_TOO_LARGE, 0);
-        r->upstream = gw_service_names[route->service];
-        log_size_refusal(r, route->service, route, what);
+        gw_met_observe_backend(r->w->met, route->upstream->slot, GW_CODE_REQUEST_TOO_LARGE, 0);
+        r->upstream = route->upstream->label;
+        log_size_refusal(r, route, what);
         gw_respond_error(r, 413, NULL, "request body too large");
         return GW_DONE;
     }
@@ -250,11 +250,11 @@ gw_stage_result_t gw_upstream_grpc(gw_request_t *r)
         return GW_DONE;
     }
     op->route = route;
-    op->service = route->service;
+    op->service = route->upstream->slot;
     op->ticket = r->cb_ticket;
     op->ticket_armed = r->cb_armed;
-    r->upstream = gw_service_names[route->service];
-    op->call = gw_grpc_call_start(r->w, route->service, route->rpc, payload, len, md, nmd, r->deadline_us,
+    r->upstream = route->upstream->label;
+    op->call = gw_grpc_call_start(r->w, route->upstream->slot, route->rpc, payload, len, md, nmd, r->deadline_us,
                                   on_done, op);
     if (op->call == NULL) {
         free(op);

@@ -106,7 +106,7 @@ static void log_failure(gw_request_t *r, const char *error, gw_backend_reason_t 
     bool local = error == too_large;
     gw_log_line_t l;
     gw_log_begin(&l, GW_LOG_WARN, local ? "backend message too large" : "backend call failed");
-    gw_log_str(&l, "service", gw_service_names[GW_SVC_NOTIFICATION]);
+    gw_log_str(&l, "service", gw_api_proxy_upstream(w->cfg->api)->label);
     if (local) {
         gw_log_str(&l, "details", error);
         gw_log_int(&l, "max_response_size", w->cfg->max_response_size);
@@ -140,7 +140,7 @@ static void finish(http_op_t *op, int status, const char *error, gw_backend_reas
     r->pending = NULL;
     r->t_backend_us = (uint32_t)(gw_now_us() - op->start_us);
     if (r->trace.on)
-        gw_trace_client_end(r, gw_service_names[GW_SVC_NOTIFICATION], "proxy", r->t_backend_us,
+        gw_trace_client_end(r, gw_api_proxy_upstream(w->cfg->api)->label, "proxy", r->t_backend_us,
                             error ? 502 : status, error != NULL || status >= 500);
     if (error != NULL) {
         log_failure(r, error, reason, raw);
@@ -290,7 +290,7 @@ gw_stage_result_t gw_upstream_http(gw_request_t *r)
     op->pending.req = r;
     op->pending.cancel = cancel_op;
     r->pending = &op->pending;
-    r->upstream = gw_service_names[GW_SVC_NOTIFICATION];
+    r->upstream = gw_api_proxy_upstream(w->cfg->api)->label;
     op->call.on_done = on_done;
     op->call.on_head = on_head;
     op->call.on_data = on_data;
