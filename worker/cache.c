@@ -1,6 +1,6 @@
 /*
- * The Redis response cache (REDIS_URL set): GET responses of the user and
- * tenant routes are kept under `cache:<tenant>:<path>?<query>` (<tenant> =
+ * The Redis response cache (REDIS_URL set): GET responses of the routes of
+ * CACHE_METHODS (core/api.c sets GW_RF_CACHE) are kept under `cache:<tenant>:<path>?<query>` (<tenant> =
  * the request's effective tenant, worker/tenant_scope.c) for CACHE_TTL
  * seconds; bodies over CACHE_MAX_BODY are not kept; a successful mutation of
  * a collection drops every key cached for it. Redis down, slow or refusing
@@ -10,8 +10,8 @@
  * fresh response replaces the stored one.
  *
  * Invalidation: each stored key is also added to an index set for its
- * collection — `cache-idx:<tenant>:/api/v1/users` (per tenant) and
- * `cache-idx:/api/v1/tenants` (tenants are visible across tenants) — and a
+ * service — `cache-idx:<tenant>:user-service` (per tenant) and
+ * `cache-idx:tenant-service` (tenants are visible across tenants) — and a
  * mutation deletes the indexed keys and the index in one Lua script, before
  * its response is sent, so the client's next GET is fresh. On a Redis
  * Cluster both names carry the index as a {hash tag} (see index_key).
@@ -47,30 +47,24 @@ static const char *tenant_of(const gw_request_t *r)
     return r->identity && r->identity->claims.tenant_id[0] ? r->identity->claims.tenant_id : "_";
 }
 
-/* "/api/v1/users" or "/api/v1/tenants": the first three segments of the template. */
-static size_t collection_len(const char *tmpl)
-{
-    size_t n = 0, slashes = 0;
-    while (tmpl[n] != '\0' && !(tmpl[n] == '/' && ++slashes == 4))
-        n++;
-    return n;
-}
-
-/* The index's name without its prefix: "<tenant>:/api/v1/users" or
- * "/api/v1/tenants". */
+/* The index's name without its prefix: "<tenant>:<service>" (a write
+ * through one of a service's routes drops what the tenant has cached from
+ * that service: templates of one resource differ, "/v1/invoices" and
+ * "/v1/{name=invoices/STAR}", so the service is the unit that is sure to
+ * cover them), or the service alone for tenant.TenantService (tenants are
+ * visible across tenants). */
 static int index_name(const gw_request_t *r, char *out, size_t len)
 {
-    const char *tmpl = r->match.route->tmpl;
-    int clen = (int)collection_len(tmpl);
-    if (strncmp(tmpl, "/api/v1/tenants", 15) == 0)
-        return snprintf(out, len, "%.*s", clen, tmpl);
-    return snprintf(out, len, "%s:%.*s", tenant_of(r), clen, tmpl);
+    const gw_upstream_t *u = r->match.route->upstream;
+    if (u->service != NULL && strcmp(u->service, "tenant.TenantService") == 0)
+        return snprintf(out, len, "%s", u->label);
+    return snprintf(out, len, "%s:%s", tenant_of(r), u->label);
 }
 
 /* On a Redis Cluster, the store and drop scripts touch an entry and its
  * index together, so both carry the index name as their {hash tag} and
- * land in one slot: cache-idx:{acme:/api/v1/users} and
- * cache:{acme:/api/v1/users}:acme:/api/v1/users/42. A single node keeps
+ * land in one slot: cache-idx:{acme:user-service} and
+ * cache:{acme:user-service}:acme:/api/v1/users/42. A single node keeps
  * the plain names. */
 static int index_key(const gw_request_t *r, char *out, size_t len)
 {

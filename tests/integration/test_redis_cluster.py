@@ -29,7 +29,7 @@ def wait_redis(g, prefix, timeout=20):
 
 
 def cache_key(tenant, path):
-    return "cache:{%s:/api/v1/users}:%s:%s" % (tenant, tenant, path)
+    return "cache:{%s:user-service}:%s:%s" % (tenant, tenant, path)
 
 
 def create_user(gw, tok, name):
