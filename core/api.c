@@ -11,7 +11,9 @@
  * `body` is "*" or a top-level field of the request and is not allowed on
  * GET; `response_body` is a top-level field of the response; streaming
  * methods cannot be bound; two bindings of one method and template shape
- * conflict (core/router.c).
+ * conflict (core/router.c); templates under the gateway's own first segments
+ * (/admin, /debug, /health, /ready, /metrics) are refused, so a descriptor
+ * cannot put a route where ADMIN_ALLOW or a probe expects ours.
  */
 #include "core/api.h"
 
@@ -200,6 +202,19 @@ static int set_roles(build_t *b, gw_route_t *r, const char *list)
     return 0;
 }
 
+/* The gateway's own endpoints live under these first segments; a
+ * descriptor binding there would escape ADMIN_ALLOW or shadow a probe. */
+static bool reserved_path(const char *tmpl)
+{
+    static const char *const reserved[] = {"admin", "debug", "health", "ready", "metrics"};
+    const char *seg = tmpl + (tmpl[0] == '/');
+    size_t n = strcspn(seg, "/:");
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+        if (n == strlen(reserved[i]) && memcmp(seg, reserved[i], n) == 0)
+            return true;
+    return false;
+}
+
 static int add_grpc_route(build_t *b, const gw_desc_service_t *s, const gw_desc_method_t *m,
                           const gw_http_rule_t *rule, const gw_upstream_t *up, bool cached_service)
 {
@@ -210,6 +225,8 @@ static int add_grpc_route(build_t *b, const gw_desc_service_t *s, const gw_desc_
         return method_error(b, m, rule, "unsupported HTTP method (GET, PUT, POST, DELETE or PATCH)");
     if (m->client_streaming || m->server_streaming)
         return method_error(b, m, rule, "streaming methods cannot be bound to REST routes");
+    if (reserved_path(rule->path))
+        return method_error(b, m, rule, "/admin, /debug, /health, /ready and /metrics are the gateway's own");
     if (rule->body != NULL && r->method == GW_METHOD_GET)
         return method_error(b, m, rule, "a GET binding cannot have a body");
     if (rule->body != NULL && strcmp(rule->body, "*") != 0 && top_field(m->input, rule->body) == NULL)
