@@ -371,6 +371,9 @@ def check_policies(gw):
     assert echo(r, "CreateInvoice")["echo"]["org_id"] == "acme"
     b = echo(gw.get("/v1/invoices/inv-1?org_id=other", headers=ADMIN_TOKEN), "GetInvoice")
     assert b["echo"]["org_id"] == "other", b
+    # a method whose request has the field at top level is tenant-scoped: a token without a tenant is refused
+    r = gw.get("/v1/invoices/inv-1", headers=bearer(make_token({"tenant_id": None})))
+    assert r.status == 403, r
 
     # CACHE_METHODS: GetInvoice is cached (a hit repeats the backend's call number)
     tok = bearer(make_token({"user_id": "u-8", "tenant_id": "cachet"}))
@@ -382,6 +385,11 @@ def check_policies(gw):
         return r if r.headers.get("x-cache") == "HIT" else None
     r2 = wait_for(hit, what="a cache hit on GetInvoice")
     assert r2.json() == r1.json(), (r1, r2)
+    # a non-GET binding of the service drops the tenant's cached entries
+    echo(gw.req("POST", "/v1/invoices", body={"request_id": "inv-new"}, headers=tok), "CreateInvoice")
+    r3 = gw.get("/v1/invoices/cached-1", headers=tok)
+    assert r3.status == 200 and r3.headers.get("x-cache") == "MISS", r3
+    assert r3.json()["seq"] > r1.json()["seq"], (r1, r3)
     # methods not in CACHE_METHODS are not cached
     r = gw.get("/v1/rates")
     assert "x-cache" not in r.headers, r.headers
