@@ -12,8 +12,9 @@
 #
 # Sources are found by wildcard: core/*.c, shm/*.c, master/*.c, worker/*.c,
 # worker/clients/*.c, worker/transcode/*.c, proto/*.proto,
-# tests/unit/test_*.c, tests/fuzz/fuzz_*.c, tests/backends/*.c (proto/google/api/*.proto
-# and libprotobuf-dev's descriptor.proto are generated too, for the imports).
+# tests/unit/test_*.c, tests/fuzz/fuzz_*.c, tests/backends/*.c; the imports of the
+# annotated protos (proto/google/api/*.proto, libprotobuf-dev's descriptor.proto)
+# get protobuf-c code too.
 
 BUILD ?= build
 BIN ?= bin
