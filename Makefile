@@ -12,7 +12,9 @@
 #
 # Sources are found by wildcard: core/*.c, shm/*.c, master/*.c, worker/*.c,
 # worker/clients/*.c, worker/transcode/*.c, proto/*.proto,
-# tests/unit/test_*.c, tests/fuzz/fuzz_*.c, tests/backends/*.c.
+# tests/unit/test_*.c, tests/fuzz/fuzz_*.c, tests/backends/*.c; the imports of the
+# annotated protos (proto/google/api/*.proto, libprotobuf-dev's descriptor.proto)
+# get protobuf-c code too.
 
 BUILD ?= build
 BIN ?= bin
@@ -33,8 +35,10 @@ LDFLAGS := -pthread -Wl,-z,relro,-z,now $(SAN_FLAGS)
 LDLIBS := -lh2o-evloop -lgrpc -lgpr -lprotobuf-c -lhiredis -ljwt -ljansson -lssl -lcrypto -lz -lm
 
 # Debian 12 packages: what the build needs, what the tests need, what the benchmarks need.
+# protobuf-compiler (protoc) compiles the descriptor sets, at build time and in the tests;
+# libprotobuf-dev carries google/protobuf/descriptor.proto, which google/api/annotations.proto imports.
 DEB_BUILD := gcc make pkg-config libssl-dev libh2o-evloop-dev libgrpc-dev libprotobuf-c-dev \
-	protobuf-c-compiler libhiredis-dev libjansson-dev libjwt-dev liburcu-dev zlib1g-dev
+	protobuf-c-compiler protobuf-compiler libprotobuf-dev libhiredis-dev libjansson-dev libjwt-dev liburcu-dev zlib1g-dev
 DEB_TEST := libcmocka-dev redis-server redis-tools prometheus python3 python3-pytest curl procps iproute2 \
 	dpkg-dev lintian systemd
 DEB_RUN := redis-server curl
@@ -42,7 +46,14 @@ DEB_BENCH := nginx-light wrk nghttp2-client
 DEB_FUZZ := clang libclang-rt-14-dev
 
 PROTO_SRC := $(wildcard proto/*.proto)
-GEN_C := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTO_SRC))
+# The annotated protos import google/api/annotations.proto, whose generated
+# header includes http.pb-c.h and google/protobuf/descriptor.pb-c.h: generated
+# too (descriptor.proto from libprotobuf-dev) for the code that includes
+# proto/pb.h (demo backends, unit tests, fuzz targets).
+PROTOBUF_INCLUDE ?= /usr/include
+PROTO_IMPORTS := $(wildcard proto/google/api/*.proto)
+GEN_IMPORTS_C := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTO_IMPORTS)) $(GEN)/google/protobuf/descriptor.pb-c.c
+GEN_C := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTO_SRC)) $(GEN_IMPORTS_C)
 GEN_H := $(GEN_C:.c=.h)
 GW_SRC := $(wildcard core/*.c) $(wildcard shm/*.c) $(wildcard worker/*.c) $(wildcard worker/clients/*.c) \
 	$(wildcard worker/transcode/*.c) $(filter-out master/main.c,$(wildcard master/*.c))
@@ -52,7 +63,11 @@ LIBGW := $(BUILD)/libgw.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TEST_UTIL_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
-BACKEND_SRC := $(wildcard tests/backends/*.c)
+# tests/backends/echo_backend.c is its own binary (a schema-less gRPC echo for
+# tests/integration/test_descriptors.py); every other file there is demo-backend.
+ECHO_SRC := tests/backends/echo_backend.c
+ECHO_BIN := $(BUILD)/bin/echo-backend
+BACKEND_SRC := $(filter-out $(ECHO_SRC),$(wildcard tests/backends/*.c))
 BACKEND_BIN := $(if $(BACKEND_SRC),$(BUILD)/bin/demo-backend)
 
 .PHONY: all deps deps-run deps-test deps-bench deps-fuzz run test test-unit test-integration test-asan bench fuzz chaos \
@@ -61,7 +76,7 @@ BACKEND_BIN := $(if $(BACKEND_SRC),$(BUILD)/bin/demo-backend)
 # Generated protobuf-c sources are intermediates: keep them between builds.
 .SECONDARY: $(GEN_C) $(GEN_H) $(patsubst $(GEN)/%.c,$(BUILD)/fuzz/gen/%.o,$(GEN_C))
 
-all: $(BIN)/api-gateway $(BACKEND_BIN)
+all: $(BIN)/api-gateway $(BACKEND_BIN) $(ECHO_BIN)
 
 # ---- dependencies --------------------------------------------------------
 define install_debs
@@ -100,9 +115,13 @@ $(BUILD)/.deps-fuzz: Makefile | $(BUILD)/.deps-build
 	@mkdir -p $(@D) && touch $@
 
 # ---- generated protobuf-c code -------------------------------------------
-$(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto | $(BUILD)/.deps-build
+$(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto $(PROTO_IMPORTS) | $(BUILD)/.deps-build
 	@mkdir -p $(GEN)
-	protoc-c --proto_path=proto --c_out=$(GEN) $<
+	protoc-c --proto_path=proto --proto_path=$(PROTOBUF_INCLUDE) --c_out=$(GEN) $<
+
+$(GEN)/google/protobuf/descriptor.pb-c.c $(GEN)/google/protobuf/descriptor.pb-c.h &: | $(BUILD)/.deps-build
+	@mkdir -p $(GEN)
+	protoc-c --proto_path=$(PROTOBUF_INCLUDE) --c_out=$(GEN) $(PROTOBUF_INCLUDE)/google/protobuf/descriptor.proto
 
 $(OBJ)/gen/%.o: $(GEN)/%.c | $(GEN_H)
 	@mkdir -p $(@D)
@@ -126,7 +145,13 @@ $(BACKEND_BIN): $(patsubst %.c,$(OBJ)/%.o,$(BACKEND_SRC)) $(GEN_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(patsubst %.c,$(OBJ)/%.o,$(TEST_UTIL_SRC)) $(LIBGW)
+$(ECHO_BIN): $(OBJ)/tests/backends/echo_backend.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lgrpc -lgpr
+
+# Unit tests link the generated code themselves (test_transcode uses the
+# bundled messages), whatever part of it the gateway links.
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(patsubst %.c,$(OBJ)/%.o,$(TEST_UTIL_SRC)) $(GEN_OBJ) $(LIBGW)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

@@ -45,8 +45,13 @@ def check(cond, what):
 
 
 def gen_stubs():
-    args = ["protoc", "-I" + os.path.join(ROOT, "proto"), "--python_out=" + TMP, "--grpc_python_out=" + TMP]
-    args += [os.path.join(ROOT, "proto", p) for p in ("auth.proto", "user.proto", "tenant.proto", "health.proto")]
+    # The service protos import google/api/annotations.proto (its modules land in
+    # TMP/google/api; `google` is a namespace package) and, through it,
+    # google/protobuf/descriptor.proto from libprotobuf-dev.
+    args = ["protoc", "-I" + os.path.join(ROOT, "proto"), "-I/usr/include", "--python_out=" + TMP,
+            "--grpc_python_out=" + TMP]
+    args += [os.path.join(ROOT, "proto", p) for p in ("auth.proto", "user.proto", "tenant.proto", "health.proto",
+                                                      "google/api/http.proto", "google/api/annotations.proto")]
     if protoc.main(args) != 0:
         sys.exit("protoc failed")
     sys.path.insert(0, TMP)

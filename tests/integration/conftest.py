@@ -66,6 +66,28 @@ def backend_factory():
 
 
 @pytest.fixture
+def echo_backend_factory():
+    """make() → a started gwtest.EchoBackend (any gRPC method echoed)."""
+    started = []
+
+    def make():
+        b = gwtest.EchoBackend()
+        started.append(b)
+        return b.start()
+
+    yield make
+    for b in started:
+        b.stop()
+    for b in started:
+        path = os.path.join(b.dir, "stderr")
+        if os.path.exists(path):
+            with open(path, errors="replace") as f:
+                report = SANITIZER.search(f.read())
+            assert report is None, "sanitizer report in %s: %s" % (path, report.group(0))
+        shutil.rmtree(b.dir, ignore_errors=True)
+
+
+@pytest.fixture
 def redis_factory():
     started = []
 

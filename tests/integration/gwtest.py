@@ -17,6 +17,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GW_BIN = os.environ.get("GW_BIN", os.path.join(ROOT, "bin", "api-gateway"))
 BACKEND_BIN = os.environ.get("GW_BACKEND", os.path.join(ROOT, "build", "bin", "demo-backend"))
+ECHO_BIN = os.environ.get("GW_ECHO_BACKEND", os.path.join(os.path.dirname(BACKEND_BIN), "echo-backend"))
 JWT_SECRET = "integration-test-secret"
 
 
@@ -269,6 +270,40 @@ class Backend:
                 if method is None or rec["method"].endswith(method):
                     out.append(rec)
         return out
+
+
+class EchoBackend:
+    """tests/backends/echo_backend.c: answers any gRPC method with the request
+    bytes as field 1 of the reply, a call counter as field 13, the method path
+    as 14 and "x-user-id=U;x-tenant-id=T" as 15; a request containing
+    "grpc-status:N" gets status N. Serves grpc.health.v1.Health/Check."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.dir = tempfile.mkdtemp(prefix="gw-echo-")
+        self.proc = None
+
+    @property
+    def addr(self):
+        return "127.0.0.1:%d" % self.port
+
+    def start(self):
+        self.proc = subprocess.Popen([ECHO_BIN, "--listen", self.addr], stdout=subprocess.PIPE,
+                                     stderr=open(os.path.join(self.dir, "stderr"), "ab"))
+        line = self.proc.stdout.readline().decode()
+        assert "listening on" in line, "echo-backend did not start: %r" % line
+        return self
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc is not None:
+            self.proc.stdout.close()
 
 
 class Redis:

@@ -1,11 +1,13 @@
 """docs/API.md stays true of the code: every route it lists is served by the
-real gateway (neither 404 nor 405), every route the gateway serves is listed,
-and every error message in its Errors table is one the code can produce."""
+real gateway (neither 404 nor 405), every route the gateway serves (as
+`api-gateway -t` prints its route table) is listed with the same backend
+call, roles and caching, and every error message in its Errors table is one
+the code can produce."""
 
 import os
 import re
 
-from gwtest import make_token, bearer
+from gwtest import make_token, bearer, run_gateway
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 API = os.path.join(ROOT, "docs", "API.md")
@@ -51,18 +53,48 @@ def test_every_documented_route_is_served_and_every_served_route_documented(stac
         r = s.gw.req(method, concrete(path), body=body, headers=admin)
         assert r.status not in (404, 405) or b"route not found" not in r.body and b"method not allowed" not in r.body, \
             (method, path, r)
-    # the other way round: the route table the gateway is built with lists nothing undocumented
-    assert set(routes) == route_table(), "docs/API.md and the route table differ: %s" % sorted(
-        set(routes) ^ route_table())
+    # the other way round: the route table this gateway serves lists nothing undocumented
+    table = route_table(s.gw.conf_path)
+    assert set(routes) == set(table), "docs/API.md and `api-gateway -t` differ: %s" % sorted(
+        set(routes) ^ set(table))
 
 
-def route_table():
-    """{(method, template)} from the gateway's compiled-in route table."""
-    for dirpath, _, files in os.walk(ROOT):
-        if "route_table.c" in files and "/tests" not in dirpath:
-            with open(os.path.join(dirpath, "route_table.c")) as f:
-                return set(re.findall(r"\b(GET|POST|PUT|DELETE), \"(/[^\"]*)\"", f.read()))
-    raise AssertionError("no route_table.c")
+def route_table(conf_path):
+    """{(method, template): the rest of the line} from `api-gateway -t`
+    (core/api.h, gw_api_print): the routes the gateway would serve."""
+    r = run_gateway(["-t", "-c", conf_path], {})
+    assert r.returncode == 0, r.stdout + r.stderr
+    table = {}
+    for line in (r.stdout + r.stderr).splitlines():
+        m = re.match(r"^route (GET|POST|PUT|PATCH|DELETE) (/\S*) (.*)$", line)
+        if m:
+            assert (m.group(1), m.group(2)) not in table, line
+            table[(m.group(1), m.group(2))] = m.group(3)
+    assert table, "`api-gateway -t` printed no route lines:\n" + r.stdout + r.stderr
+    return table
+
+
+def test_documented_backend_calls_roles_and_caching_match_the_route_table(gateway_factory):
+    """Each gRPC row of the Routes table: its RPC, roles (public / any /
+    a list) and cache column (cached or not) are what `-t` says."""
+    g = gateway_factory(start=False)
+    table = route_table(g.conf_path)
+    rows = re.findall(r"^\| ((?:GET|POST|PUT|PATCH|DELETE) /[^ |]*) \| ([a-z]+\.\w+/\w+)[^|]*\|([^|]*)\|([^|]*)\|",
+                      section("Routes"), re.M)
+    assert len(rows) >= 17, rows
+    for route, rpc, roles, cache in rows:
+        method, path = route.split(" ")
+        line = table.get((method, path))
+        assert line is not None, route
+        assert "rpc=%s " % rpc in line + " ", (route, line)
+        roles = roles.strip()
+        if roles == "public":
+            assert "auth=public" in line, (route, line)
+        else:
+            assert "auth=jwt" in line, (route, line)
+            want = "any" if roles == "any" else "|".join(x.strip() for x in roles.split(","))
+            assert "roles=%s " % want in line + " ", (route, line)
+        assert ("cache=on" in line) == (cache.strip() == "cached"), (route, line)
 
 
 def c_sources():
