@@ -38,6 +38,14 @@ typedef enum { GW_SVC_AUTH = 0, GW_SVC_USER, GW_SVC_TENANT, GW_SVC_NOTIFICATION,
 
 extern const char *const gw_service_names[GW_SVC_COUNT]; /* "auth-service", ... */
 
+/* Service slots in the segment (shm/names.h): breakers, health results and
+ * backend metrics are sized by this. Slots 0..3 are the four services above
+ * (interned in that order when the segment is made). */
+#define GW_SVC_MAX 16
+
+/* Endpoint slot 0 is "unmatched" (404s and requests h2o refused early). */
+#define GW_ENDPOINT_UNMATCHED 0
+
 enum {
     GW_RF_AUTH = 1 << 0,       /* a valid JWT is required */
     GW_RF_ADMIN = 1 << 1,      /* only from ADMIN_ALLOW */
@@ -77,7 +85,7 @@ typedef struct {
     const gw_route_t *route; /* OK */
     gw_path_var_t vars[GW_ROUTE_MAX_VARS];
     size_t nvars;
-    unsigned endpoint; /* OK and BAD_METHOD: the template's label index */
+    unsigned endpoint; /* OK and BAD_METHOD: the template's endpoint slot; NOT_FOUND: unmatched's */
     unsigned allowed;  /* BAD_METHOD: bit set of gw_method_t that the template accepts */
 } gw_match_t;
 
@@ -87,11 +95,15 @@ void gw_router_init(void);
 /* Match `path` (no query string) for `method`. HEAD matches GET routes. */
 gw_match_result_t gw_router_match(gw_method_t method, const char *path, size_t len, gw_match_t *m);
 
-/* Endpoint labels for metrics: gw_router_endpoint_name(i) for i < count.
- * The last index is "unmatched" (404s and requests h2o refused early). */
+/* Endpoint labels: gw_router_endpoint_name(i) for i < count; the last index
+ * is "unmatched". The master interns each in the segment's names table and
+ * binds the index to that slot (master/api_bind.c) before forking; from then
+ * on gw_router_match's m->endpoint and gw_router_unmatched_endpoint() are
+ * slots (unbound, in tests: the index itself). */
 unsigned gw_router_endpoint_count(void);
 const char *gw_router_endpoint_name(unsigned endpoint);
 unsigned gw_router_unmatched_endpoint(void);
+void gw_router_bind_endpoint(unsigned endpoint, unsigned slot);
 
 extern const gw_route_t gw_routes[];
 extern const size_t gw_nroutes;
