@@ -3,7 +3,9 @@
  * into segments once per process; gw_router_match then compares the request
  * path against each distinct template without allocating, preferring the
  * template with more literal segments ("/users/search" over "/users/{id}").
- * Called by workers for every request and by the master for metric labels.
+ * Called by workers for every request; the master binds every template to
+ * its endpoint slot in the segment (gw_router_bind_endpoint, before forking),
+ * so a match reports the slot the worker counts the request in.
  */
 #include "core/route.h"
 
@@ -29,6 +31,9 @@ typedef struct {
 
 static template_t templates[MAX_TEMPLATES];
 static unsigned ntemplates;
+/* Endpoint index (templates, then "unmatched") -> the slot a match reports.
+ * Until the master binds them, a slot is the index itself. */
+static unsigned slots[MAX_TEMPLATES + 1];
 static bool initialized;
 
 static size_t split(const char *path, size_t len, seg_t *segs, size_t max)
@@ -72,6 +77,8 @@ void gw_router_init(void)
 {
     if (initialized)
         return;
+    for (unsigned i = 0; i <= MAX_TEMPLATES; i++)
+        slots[i] = i;
     for (size_t r = 0; r < gw_nroutes; r++) {
         unsigned ti = add_template(gw_routes[r].tmpl);
         templates[ti].route_for_method[gw_routes[r].method] = (int)r;
@@ -87,7 +94,13 @@ unsigned gw_router_endpoint_count(void)
 
 unsigned gw_router_unmatched_endpoint(void)
 {
-    return ntemplates;
+    return slots[ntemplates];
+}
+
+void gw_router_bind_endpoint(unsigned endpoint, unsigned slot)
+{
+    if (endpoint <= ntemplates)
+        slots[endpoint] = slot;
 }
 
 const char *gw_router_endpoint_name(unsigned endpoint)
@@ -138,7 +151,7 @@ gw_match_result_t gw_router_match(gw_method_t method, const char *path, size_t l
         return GW_MATCH_NOT_FOUND;
     }
     const template_t *t = &templates[best];
-    m->endpoint = (unsigned)best;
+    m->endpoint = slots[best];
     m->allowed = t->allowed;
     gw_method_t look = method == GW_METHOD_HEAD ? GW_METHOD_GET : method;
     if (t->route_for_method[look] < 0)

@@ -89,7 +89,6 @@ int main(int argc, char **argv)
     }
     gw_log_set_level(m.cfg.log_level);
     m.config_path = file;
-    gw_router_init(); /* metric labels */
 
     m.listen_fd = gw_listener_open(m.cfg.host, m.cfg.port, err, sizeof(err));
     if (m.listen_fd < 0)
@@ -103,6 +102,8 @@ int main(int argc, char **argv)
     };
     if (gw_shm_create(&m.shm, &params) != 0)
         fatal("cannot create the shared segment (mmap failed)");
+    if (gw_master_bind_routes(&m, err, sizeof(err)) != 0) /* endpoint slots, before any fork */
+        fatal(err);
     gw_sweep_init_regions(&m.shm, &m.cfg);
     gw_revoke_init(gw_shm_region(&m.shm, GW_SHM_REGION_REVOKE), (uint32_t)m.cfg.revocation_table_size, 0);
     gw_logf(GW_LOG_INFO, "api-gateway %s starting: %ld workers, listening on %s:%ld, segment %zu bytes",
