@@ -13,13 +13,25 @@
 #include "worker/trace.h"
 #include "worker/upstream.h"
 
+/* The gRPC upstreams this worker serves, by service slot: today the three
+ * bundled services at the slots the segment gave them when it was made
+ * (shm/names.h); with a descriptor set, every upstream of the API. */
+static size_t grpc_upstreams(const gw_worker_t *w, gw_grpc_upstream_t *out)
+{
+    out[0] = (gw_grpc_upstream_t){.slot = GW_SVC_AUTH, .target = w->cfg->auth_service_url};
+    out[1] = (gw_grpc_upstream_t){.slot = GW_SVC_USER, .target = w->cfg->user_service_url};
+    out[2] = (gw_grpc_upstream_t){.slot = GW_SVC_TENANT, .target = w->cfg->tenant_service_url};
+    return 3;
+}
+
 int gw_features_init(gw_worker_t *w, char *err, size_t errlen)
 {
+    gw_grpc_upstream_t ups[GW_SVC_MAX];
     if (gw_auth_init(w, err, errlen) != 0)
         return -1;
     if (gw_redis_init(w, err, errlen) != 0)
         return -1;
-    if (gw_grpc_client_init(w, err, errlen) != 0)
+    if (gw_grpc_client_init(w, ups, grpc_upstreams(w, ups), err, errlen) != 0)
         return -1;
     if (gw_upstream_http_init(w, err, errlen) != 0)
         return -1;
