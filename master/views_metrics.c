@@ -388,19 +388,36 @@ static void render_redis_cluster(gw_buf_t *b, const gw_shm_t *shm, const gw_metr
                redirects, NLABELLED(redirects), sum->counters);
 }
 
-/* Sum every slot into `out` word by word: the slot is an array of 64-bit
- * words (the static assert keeps it that way). */
-static void sum_slots(const gw_shm_t *shm, gw_metrics_slot_t *out)
+/* Add bytes [off, off + len) of every slot into `out`, word by word. */
+static void sum_range(const gw_shm_t *shm, gw_metrics_slot_t *out, size_t off, size_t len)
 {
-    _Static_assert(sizeof(gw_metrics_slot_t) % 8 == 0, "metric slots are arrays of 64-bit words");
-    uint64_t *dst = (uint64_t *)out;
-    size_t nwords = sizeof(*out) / 8;
-    memset(out, 0, sizeof(*out));
+    uint64_t *dst = (uint64_t *)((char *)out + off);
+    size_t nwords = len / 8;
     for (unsigned s = 0; s < shm->hdr->nslots; s++) {
-        const uint64_t *src = (const uint64_t *)gw_shm_metrics(shm, s);
+        const uint64_t *src = (const uint64_t *)((const char *)gw_shm_metrics(shm, s) + off);
         for (size_t i = 0; i < nwords; i++)
             dst[i] += CMM_LOAD_SHARED(src[i]);
     }
+}
+
+/* Sum every slot into `out`: the slot is an array of 64-bit words (the
+ * static assert keeps it that way). Of the three per-endpoint arrays only
+ * the rows of slots in use are summed (the renderers read no others), so a
+ * rendering costs what the routes use, not GW_ENDPOINT_MAX rows a slot. */
+static void sum_slots(const gw_shm_t *shm, gw_metrics_slot_t *out)
+{
+    _Static_assert(sizeof(gw_metrics_slot_t) % 8 == 0, "metric slots are arrays of 64-bit words");
+    _Static_assert(offsetof(gw_metrics_slot_t, requests) == 0 &&
+                       offsetof(gw_metrics_slot_t, backend_requests) ==
+                           offsetof(gw_metrics_slot_t, duration_sum_us) + sizeof(out->duration_sum_us),
+                   "the per-endpoint arrays come first, everything else after them");
+    size_t neps = gw_shm_nendpoints(shm);
+    size_t tail = offsetof(gw_metrics_slot_t, backend_requests);
+    memset(out, 0, sizeof(*out));
+    sum_range(shm, out, offsetof(gw_metrics_slot_t, requests), neps * sizeof(out->requests[0]));
+    sum_range(shm, out, offsetof(gw_metrics_slot_t, duration_bucket), neps * sizeof(out->duration_bucket[0]));
+    sum_range(shm, out, offsetof(gw_metrics_slot_t, duration_sum_us), neps * sizeof(out->duration_sum_us[0]));
+    sum_range(shm, out, tail, sizeof(*out) - tail);
 }
 
 void gw_views_render_metrics(gw_master_t *m, gw_buf_t *b, gw_metrics_slot_t *sum)
