@@ -23,8 +23,10 @@ typedef enum {
 /* "GET", "HEAD", ... "OTHER" (core/router.c). */
 extern const char *const gw_method_names[GW_METHOD_COUNT];
 
-/* Endpoint labels (route templates + built-ins + "unmatched"): the router's
- * table size and the metric slots' row count. */
+/* Endpoint slots (route templates + built-ins + "unmatched") in the
+ * segment's names table (shm/names.h): the metric slots' row count. A
+ * template keeps its slot for the segment's life, so this bounds the
+ * templates ever served between restarts, across every reload. */
 #define GW_ENDPOINT_MAX 128
 
 #endif

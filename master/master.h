@@ -76,4 +76,24 @@ size_t gw_supervisor_count(const gw_master_t *m, uint64_t generation, uint64_t s
 /* master/views_metrics.c, master/views_health.c */
 void gw_views_render(gw_master_t *m);
 
+struct gw_api;
+
+/* master/api_bind.c: the routes and upstreams a generation serves, bound to
+ * the segment's names table (shm/names.h). gw_master_bind_api interns every
+ * upstream label and route template and writes the slots into `api`; it
+ * runs before a generation forks. 0, or -1 with a line in err (a table is
+ * full). */
+int gw_master_bind_api(gw_master_t *m, struct gw_api *api, char *err, size_t errlen);
+
+/* One check of /health: a service slot, its label, and whether a failure
+ * only degrades the gateway (the HTTP proxy) instead of failing it. */
+typedef struct {
+    unsigned slot;
+    const char *label; /* the current configuration's API owns it */
+    bool degrades_only;
+} gw_health_check_t;
+
+/* The upstreams /health shows, in order; returns how many (<= max). */
+size_t gw_master_health_checks(const gw_master_t *m, gw_health_check_t *out, size_t max);
+
 #endif

@@ -22,6 +22,7 @@
 #include "master/master.h"
 #include "shm/breaker.h"
 #include "shm/limiter.h"
+#include "shm/names.h"
 #include "shm/qsbr.h"
 #include "shm/breaker_log.h"
 #include "core/log.h"
@@ -131,10 +132,13 @@ void gw_sweep_breakers(gw_master_t *m, uint64_t now)
 {
     gw_cb_params_t p = gw_breaker_params(&m->cfg);
     void *region = gw_shm_region(&m->shm, GW_SHM_REGION_BREAKER);
-    for (unsigned s = 0; s < GW_SVC_COUNT; s++) {
+    /* Every service slot ever named: a service a reload dropped keeps its
+     * breaker, and moving it on costs one CAS attempt. */
+    unsigned n = gw_shm_nservices(&m->shm);
+    for (unsigned s = 0; s < n; s++) {
         gw_cb_event_t ev;
         gw_breaker_tick(region, s, &p, now, &ev);
-        gw_breaker_log_event((gw_service_t)s, &ev, &p, NULL);
+        gw_breaker_log_event(&m->shm, s, &ev, &p, NULL);
     }
 }
 

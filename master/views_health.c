@@ -1,7 +1,8 @@
 /*
- * The /health view: overall status plus one check per gRPC backend (and
- * Redis when configured), from the results the probing worker writes into
- * the segment (shm/health.h). A gRPC backend failing its check makes the
+ * The /health view: overall status plus one check per upstream service (the
+ * list and its labels come from gw_master_health_checks, master/api_bind.c)
+ * and Redis when configured, from the results the probing worker writes
+ * into the segment by service slot (shm/health.h). A gRPC backend failing its check makes the
  * gateway "unhealthy" (503). The notification service (HTTP GET on
  * NOTIFICATION_HEALTH_PATH) and Redis only make it "degraded" (200): the
  * gateway still serves everything else, and a 503 would take every instance
@@ -11,7 +12,7 @@
 
 #include "master/views.h"
 #include "shm/health.h"
-#include "core/route.h"
+#include "shm/names.h"
 
 /* Results older than this are stale: the probing worker is gone or stuck. */
 #define STALE_MS 30000
@@ -35,19 +36,23 @@ int gw_views_render_health(gw_master_t *m, gw_buf_t *b)
 {
     uint64_t now = gw_wall_ms();
     bool unhealthy = false, degraded = false;
-    char checks[1024], reason[256];
+    char checks[(GW_SVC_MAX + 1) * (GW_SHM_NAME_MAX + GW_HEALTH_REASON_MAX + 64)], reason[256];
     gw_buf_t c;
     gw_buf_init_fixed(&c, checks, sizeof(checks));
-    for (unsigned s = 0; s < GW_SVC_COUNT; s++) {
+    gw_health_check_t list[GW_SVC_MAX];
+    size_t n = gw_master_health_checks(m, list, GW_SVC_MAX);
+    for (size_t i = 0; i < n; i++) {
         gw_health_result_t r;
-        if (!gw_health_read(&m->shm, s, &r))
+        if (!gw_health_read(&m->shm, list[i].slot, &r))
             r.status = GW_HEALTH_UNKNOWN;
         const char *text = describe(&r, now, reason, sizeof(reason));
-        if (s == GW_SVC_NOTIFICATION)
-            degraded |= text[0] != 'h'; /* an HTTP side service: degrades only */
+        if (list[i].degrades_only)
+            degraded |= text[0] != 'h'; /* an HTTP side service */
         else
             unhealthy |= text[0] != 'h';
-        gw_buf_printf(&c, "%s\"%s\":", c.len ? "," : "", gw_service_names[s]);
+        gw_buf_puts(&c, c.len ? "," : "");
+        gw_buf_json_cstr(&c, list[i].label);
+        gw_buf_putc(&c, ':');
         gw_buf_json_cstr(&c, text);
     }
     if (m->cfg.redis_url[0] != '\0') {

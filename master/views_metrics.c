@@ -18,7 +18,11 @@
 #include "shm/revoke.h"
 #include "master/views.h"
 #include "shm/metrics.h"
+#include "shm/names.h"
 #include "core/route.h"
+
+/* Room for a name of the names table with every byte escaped. */
+#define LABEL_MAX (2 * GW_SHM_NAME_MAX)
 
 static void family(gw_buf_t *b, const char *name, const char *type, const char *help)
 {
@@ -34,11 +38,28 @@ static void status_label(gw_buf_t *b, unsigned idx)
         gw_buf_printf(b, "%d", code);
 }
 
-static void render_requests(gw_buf_t *b, const gw_metrics_slot_t *sum)
+/* A slot's name as a Prometheus label value (text format 0.0.4 escapes
+ * backslash, double quote and newline). Names come from the descriptor set
+ * and the config, so they are escaped rather than trusted. */
+static const char *label_value(const char *name, char out[LABEL_MAX])
+{
+    size_t n = 0;
+    for (const char *p = name; *p != '\0' && n + 2 < LABEL_MAX; p++) {
+        if (*p == '\\' || *p == '"' || *p == '\n')
+            out[n++] = '\\';
+        out[n++] = *p == '\n' ? 'n' : *p;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* Request families: one row per endpoint slot of the names table. */
+static void render_requests(gw_buf_t *b, const gw_shm_t *shm, const gw_metrics_slot_t *sum)
 {
     family(b, "api_gateway_requests_total", "counter",
            "Requests answered, by method, route template and HTTP status.");
-    unsigned neps = gw_router_endpoint_count();
+    unsigned neps = gw_shm_nendpoints(shm);
+    char name[LABEL_MAX];
     for (unsigned e = 0; e < neps; e++)
         for (unsigned m = 0; m < GW_MET_NMETHODS; m++)
             for (unsigned s = 0; s < GW_MET_NSTATUS; s++) {
@@ -46,7 +67,7 @@ static void render_requests(gw_buf_t *b, const gw_metrics_slot_t *sum)
                 if (v == 0)
                     continue;
                 gw_buf_printf(b, "api_gateway_requests_total{method=\"%s\",endpoint=\"%s\",status=\"",
-                              gw_met_method_names[m], gw_router_endpoint_name(e));
+                              gw_met_method_names[m], label_value(gw_shm_endpoint_name(shm, e), name));
                 status_label(b, s);
                 gw_buf_printf(b, "\"} %llu\n", (unsigned long long)v);
             }
@@ -76,30 +97,34 @@ static uint64_t total(const uint64_t *v, size_t n)
     return t;
 }
 
-static void render_durations(gw_buf_t *b, const gw_metrics_slot_t *sum)
+static void render_durations(gw_buf_t *b, const gw_shm_t *shm, const gw_metrics_slot_t *sum)
 {
     family(b, "api_gateway_request_duration_seconds", "histogram",
            "Time from request arrival to the start of the response, by method and route template.");
-    unsigned neps = gw_router_endpoint_count();
+    unsigned neps = gw_shm_nendpoints(shm);
+    char name[LABEL_MAX];
     for (unsigned e = 0; e < neps; e++)
         for (unsigned m = 0; m < GW_MET_NMETHODS; m++) {
             const uint64_t *bk = sum->duration_bucket[e][m];
             if (total(bk, GW_MET_NBUCKETS + 1) == 0)
                 continue;
-            char labels[160];
+            char labels[LABEL_MAX + 64];
             snprintf(labels, sizeof(labels), "method=\"%s\",endpoint=\"%s\"", gw_met_method_names[m],
-                     gw_router_endpoint_name(e));
+                     label_value(gw_shm_endpoint_name(shm, e), name));
             histogram(b, "api_gateway_request_duration_seconds", labels, bk, sum->duration_sum_us[e][m]);
         }
 }
 
-static void render_backends(gw_buf_t *b, const gw_metrics_slot_t *sum)
+/* Backend families: one row per service slot of the names table. */
+static void render_backends(gw_buf_t *b, const gw_shm_t *shm, const gw_metrics_slot_t *sum)
 {
+    unsigned nsvc = gw_shm_nservices(shm);
+    char name[LABEL_MAX];
     family(b, "api_gateway_backend_requests_total", "counter",
            "Backend calls by service, result (gRPC status name, HTTP_2XX/4XX/5XX for the HTTP proxy, "
            "TRANSPORT_ERROR when the proxy got no response, REQUEST_TOO_LARGE/RESPONSE_TOO_LARGE for the "
            "gateway's own size limits) and transport failure reason (none when the call completed).");
-    for (unsigned s = 0; s < GW_SVC_COUNT; s++)
+    for (unsigned s = 0; s < nsvc; s++)
         for (unsigned c = 0; c < GW_MET_NCODES; c++)
             for (unsigned k = 0; k < GW_MET_NREASONS; k++)
                 if (sum->backend_requests[s][c][k] != 0)
@@ -107,14 +132,14 @@ static void render_backends(gw_buf_t *b, const gw_metrics_slot_t *sum)
                         b,
                         "api_gateway_backend_requests_total{service=\"%s\",code=\"%s\",reason=\"%s\"} "
                         "%llu\n",
-                        gw_service_names[s], gw_met_code_names[c], gw_met_reason_names[k],
-                        (unsigned long long)sum->backend_requests[s][c][k]);
+                        label_value(gw_shm_service_name(shm, s), name), gw_met_code_names[c],
+                        gw_met_reason_names[k], (unsigned long long)sum->backend_requests[s][c][k]);
     family(b, "api_gateway_backend_duration_seconds", "histogram", "Backend call latency by service.");
-    for (unsigned s = 0; s < GW_SVC_COUNT; s++) {
+    for (unsigned s = 0; s < nsvc; s++) {
         if (total(sum->backend_bucket[s], GW_MET_NBUCKETS + 1) == 0)
             continue;
-        char labels[64];
-        snprintf(labels, sizeof(labels), "service=\"%s\"", gw_service_names[s]);
+        char labels[LABEL_MAX + 16];
+        snprintf(labels, sizeof(labels), "service=\"%s\"", label_value(gw_shm_service_name(shm, s), name));
         histogram(b, "api_gateway_backend_duration_seconds", labels, sum->backend_bucket[s],
                   sum->backend_sum_us[s]);
     }
@@ -199,8 +224,11 @@ static void render_limits_breakers(gw_buf_t *b, const gw_master_t *m)
            "Circuit breaker state per backend: 0 closed, 1 open, 2 half-open.");
     const void *region = gw_shm_region(&m->shm, GW_SHM_REGION_BREAKER);
     uint64_t now = gw_now_ms();
-    for (unsigned s = 0; s < GW_SVC_COUNT; s++)
-        gw_buf_printf(b, "api_gateway_circuit_breaker_state{service=\"%s\"} %d\n", gw_service_names[s],
+    unsigned nsvc = gw_shm_nservices(&m->shm);
+    char name[LABEL_MAX];
+    for (unsigned s = 0; s < nsvc; s++)
+        gw_buf_printf(b, "api_gateway_circuit_breaker_state{service=\"%s\"} %d\n",
+                      label_value(gw_shm_service_name(&m->shm, s), name),
                       (int)gw_breaker_state(region, s, now));
 }
 
@@ -360,30 +388,47 @@ static void render_redis_cluster(gw_buf_t *b, const gw_shm_t *shm, const gw_metr
                redirects, NLABELLED(redirects), sum->counters);
 }
 
-/* Sum every slot into `out` word by word: the slot is an array of 64-bit
- * words (the static assert keeps it that way). */
-static void sum_slots(const gw_shm_t *shm, gw_metrics_slot_t *out)
+/* Add bytes [off, off + len) of every slot into `out`, word by word. */
+static void sum_range(const gw_shm_t *shm, gw_metrics_slot_t *out, size_t off, size_t len)
 {
-    _Static_assert(sizeof(gw_metrics_slot_t) % 8 == 0, "metric slots are arrays of 64-bit words");
-    uint64_t *dst = (uint64_t *)out;
-    size_t nwords = sizeof(*out) / 8;
-    memset(out, 0, sizeof(*out));
+    uint64_t *dst = (uint64_t *)((char *)out + off);
+    size_t nwords = len / 8;
     for (unsigned s = 0; s < shm->hdr->nslots; s++) {
-        const uint64_t *src = (const uint64_t *)gw_shm_metrics(shm, s);
+        const uint64_t *src = (const uint64_t *)((const char *)gw_shm_metrics(shm, s) + off);
         for (size_t i = 0; i < nwords; i++)
             dst[i] += CMM_LOAD_SHARED(src[i]);
     }
 }
 
+/* Sum every slot into `out`: the slot is an array of 64-bit words (the
+ * static assert keeps it that way). Of the three per-endpoint arrays only
+ * the rows of slots in use are summed (the renderers read no others), so a
+ * rendering costs what the routes use, not GW_ENDPOINT_MAX rows a slot. */
+static void sum_slots(const gw_shm_t *shm, gw_metrics_slot_t *out)
+{
+    _Static_assert(sizeof(gw_metrics_slot_t) % 8 == 0, "metric slots are arrays of 64-bit words");
+    _Static_assert(offsetof(gw_metrics_slot_t, requests) == 0 &&
+                       offsetof(gw_metrics_slot_t, backend_requests) ==
+                           offsetof(gw_metrics_slot_t, duration_sum_us) + sizeof(out->duration_sum_us),
+                   "the per-endpoint arrays come first, everything else after them");
+    size_t neps = gw_shm_nendpoints(shm);
+    size_t tail = offsetof(gw_metrics_slot_t, backend_requests);
+    memset(out, 0, sizeof(*out));
+    sum_range(shm, out, offsetof(gw_metrics_slot_t, requests), neps * sizeof(out->requests[0]));
+    sum_range(shm, out, offsetof(gw_metrics_slot_t, duration_bucket), neps * sizeof(out->duration_bucket[0]));
+    sum_range(shm, out, offsetof(gw_metrics_slot_t, duration_sum_us), neps * sizeof(out->duration_sum_us[0]));
+    sum_range(shm, out, tail, sizeof(*out) - tail);
+}
+
 void gw_views_render_metrics(gw_master_t *m, gw_buf_t *b, gw_metrics_slot_t *sum)
 {
     sum_slots(&m->shm, sum);
-    render_requests(b, sum);
-    render_durations(b, sum);
+    render_requests(b, &m->shm, sum);
+    render_durations(b, &m->shm, sum);
     render_gateway(b, m, sum);
     render_counters(b, sum);
     render_redis_cluster(b, &m->shm, sum);
-    render_backends(b, sum);
+    render_backends(b, &m->shm, sum);
     render_limits_breakers(b, m);
     render_global_limits(b, m, sum);
     render_revocations(b, m);

@@ -39,7 +39,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_BREAKER_MAX 8
+#include "core/route.h"
+
+/* One breaker per service slot (shm/names.h): `s` below is a slot. */
+#define GW_BREAKER_MAX GW_SVC_MAX
 
 typedef enum { GW_CB_CLOSED = 0, GW_CB_OPEN = 1, GW_CB_HALF_OPEN = 2 } gw_cb_state_t;
 

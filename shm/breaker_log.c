@@ -6,6 +6,8 @@
  */
 #include "shm/breaker_log.h"
 
+#include "shm/names.h"
+
 static const char *const state_names[] = {"closed", "open", "half-open"};
 
 gw_cb_params_t gw_breaker_params(const gw_config_t *cfg)
@@ -42,14 +44,14 @@ static void log_counts(gw_log_line_t *l, const gw_cb_event_t *ev, const gw_cb_pa
         gw_log_int(l, "open_for_s", p->open_timeout_ms / 1000);
 }
 
-void gw_breaker_log_event(gw_service_t service, const gw_cb_event_t *ev, const gw_cb_params_t *p,
-                          const char *by)
+void gw_breaker_log_event(const gw_shm_t *shm, unsigned slot, const gw_cb_event_t *ev,
+                          const gw_cb_params_t *p, const char *by)
 {
     if (!ev->happened)
         return;
     gw_log_line_t l;
     gw_log_begin(&l, ev->to == GW_CB_OPEN ? GW_LOG_WARN : GW_LOG_INFO, "circuit breaker state change");
-    gw_log_str(&l, "service", gw_service_names[service]);
+    gw_log_str(&l, "service", gw_shm_service_name(shm, slot));
     gw_log_str(&l, "from", state_names[ev->from]);
     gw_log_str(&l, "to", state_names[ev->to]);
     gw_log_str(&l, "reason", ev->reason);

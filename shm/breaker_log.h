@@ -11,14 +11,16 @@
 #include "core/log.h"
 #include "core/route.h"
 #include "shm/breaker.h"
+#include "shm/segment.h"
 
 /* The breaker parameters of a configuration. */
 gw_cb_params_t gw_breaker_params(const gw_config_t *cfg);
 
 /* Log `ev` if it happened: one JSON line "circuit breaker state change"
- * (warn when the breaker opens, info otherwise) with service, from, to,
- * reason and the counts that caused it. `by` (may be NULL): who reset it. */
-void gw_breaker_log_event(gw_service_t service, const gw_cb_event_t *ev, const gw_cb_params_t *p,
-                          const char *by);
+ * (warn when the breaker opens, info otherwise) with service (the name of
+ * service slot `slot` in the segment's names table), from, to, reason and
+ * the counts that caused it. `by` (may be NULL): who reset it. */
+void gw_breaker_log_event(const gw_shm_t *shm, unsigned slot, const gw_cb_event_t *ev,
+                          const gw_cb_params_t *p, const char *by);
 
 #endif

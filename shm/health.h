@@ -11,11 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/route.h"
 #include "shm/segment.h"
 
-#define GW_HEALTH_MAX        8
+/* Entries 0..GW_SVC_MAX-1 are service slots (shm/names.h), then Redis. */
+#define GW_HEALTH_MAX        (GW_SVC_MAX + 1)
 #define GW_HEALTH_REASON_MAX 184
-#define GW_HEALTH_REDIS      (GW_HEALTH_MAX - 1) /* entries 0.. are backend services */
+#define GW_HEALTH_REDIS      GW_SVC_MAX
 
 typedef enum {
     GW_HEALTH_UNKNOWN = 0, /* "unhealthy: not checked yet" */

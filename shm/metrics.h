@@ -18,13 +18,16 @@
 #include <urcu/system.h>
 
 #include "core/method.h"
+#include "core/route.h"
 
+/* Rows are slots of the names table (shm/names.h): endpoint slots for the
+ * request families, service slots for the backend families. */
 #define GW_MET_MAX_ENDPOINTS GW_ENDPOINT_MAX /* route templates + built-ins + "unmatched" */
 #define GW_MET_NMETHODS      GW_METHOD_COUNT
 #define GW_MET_NLISTED       28 /* exact status codes; then 4 class buckets 2xx..5xx */
 #define GW_MET_NSTATUS       32
 #define GW_MET_NBUCKETS      11 /* .005 … 10 s; index GW_MET_NBUCKETS is +Inf */
-#define GW_MET_MAX_SERVICES  8
+#define GW_MET_MAX_SERVICES  GW_SVC_MAX
 #define GW_MET_NCODES        23 /* gRPC codes 0..16, HTTP 2xx/4xx/5xx, local size refusals, transport */
 
 /* Backend result codes beyond the 17 gRPC status codes (HTTP proxy results). */

@@ -36,4 +36,13 @@ const char *gw_shm_service_name(const gw_shm_t *shm, unsigned slot);
 unsigned gw_shm_nendpoints(const gw_shm_t *shm);
 const char *gw_shm_endpoint_name(const gw_shm_t *shm, unsigned slot);
 
+/* The slot already holding `name` (any process; nothing is interned), or
+ * GW_SVC_MAX / GW_ENDPOINT_MAX if none. `len` bytes, not NUL-terminated. */
+unsigned gw_shm_service_find(const gw_shm_t *shm, const char *name, size_t len);
+unsigned gw_shm_endpoint_find(const gw_shm_t *shm, const char *name, size_t len);
+
+/* shm/segment.c: the region's size, and its first names at creation. */
+size_t gw_shm_names_region_size(void);
+void gw_shm_names_init(gw_shm_t *shm);
+
 #endif

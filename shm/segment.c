@@ -11,10 +11,11 @@
 #include <time.h>
 
 #include "shm/health.h"
+#include "shm/names.h"
 #include "shm/view.h"
 
-const char *const gw_shm_region_names[GW_SHM_NREGIONS] = {"workers", "metrics", "health",    "views",
-                                                          "limiter", "breaker", "revocation"};
+const char *const gw_shm_region_names[GW_SHM_NREGIONS] = {"workers", "metrics", "health",     "views",
+                                                          "limiter", "breaker", "revocation", "names"};
 
 #define ALIGN_UP(n, a) (((n) + (a)-1) & ~((size_t)(a)-1))
 
@@ -29,6 +30,7 @@ int gw_shm_create(gw_shm_t *shm, const gw_shm_params_t *params)
         [GW_SHM_REGION_LIMITER] = params->limiter_bytes,
         [GW_SHM_REGION_BREAKER] = params->breaker_bytes,
         [GW_SHM_REGION_REVOKE] = params->revoke_bytes,
+        [GW_SHM_REGION_NAMES] = gw_shm_names_region_size(),
     };
     size_t off = ALIGN_UP(sizeof(gw_shm_header_t), 4096);
     size_t offsets[GW_SHM_NREGIONS];
@@ -53,6 +55,7 @@ int gw_shm_create(gw_shm_t *shm, const gw_shm_params_t *params)
     }
     shm->hdr = h;
     shm->size = off;
+    gw_shm_names_init(shm); /* the bundled services' slots, "unmatched" */
     return 0;
 }
 

@@ -16,6 +16,8 @@
  *   limiter           rate-limit token buckets (shm/limiter.h)
  *   breaker           circuit breakers (shm/breaker.h)
  *   revocation        recent logouts' jtis, Redis-loss safety (shm/revoke.h)
+ *   names             service and endpoint names of the slots the breaker,
+ *                     health and metric tables are indexed by (shm/names.h)
  *
  * Rules: every cross-process access uses liburcu's uatomic_* / CMM_*; nothing
  * in the segment is ever locked, so a process killed at any instruction
@@ -36,7 +38,7 @@
 #include "shm/metrics.h"
 
 #define GW_SHM_MAGIC          0x31474553574741ULL /* "AGWSEG1" */
-#define GW_SHM_LAYOUT_VERSION 5
+#define GW_SHM_LAYOUT_VERSION 6
 #define GW_SHM_MIN_SLOTS      16
 
 typedef enum {
@@ -47,6 +49,7 @@ typedef enum {
     GW_SHM_REGION_LIMITER,
     GW_SHM_REGION_BREAKER,
     GW_SHM_REGION_REVOKE,
+    GW_SHM_REGION_NAMES,
     GW_SHM_NREGIONS
 } gw_shm_region_t;
 

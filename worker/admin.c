@@ -1,12 +1,16 @@
 /*
  * Admin endpoints (only from ADMIN_ALLOW, enforced by the admit stage):
- * /debug/workers and /debug/shm, rendered by the worker from the segment.
+ * /debug/workers and /debug/shm, rendered by the worker from the segment;
+ * /admin/breakers and its reset, which name services by the segment's names
+ * table (shm/names.h): every service slot ever named is listed, so a
+ * breaker a reload left without routes can still be seen and reset.
  */
 #include <string.h>
 
 #include "core/procstat.h"
 #include "shm/breaker.h"
 #include "shm/health.h"
+#include "shm/names.h"
 #include "shm/qsbr.h"
 #include "shm/view.h"
 #include "worker/breaker_gate.h"
@@ -78,6 +82,24 @@ int gw_admin_workers(gw_request_t *r)
     return 0;
 }
 
+/* "names":{"services":[...],"endpoints":[...]}: the names table, index = slot. */
+static void names_json(gw_buf_t *b, const gw_shm_t *shm)
+{
+    gw_buf_puts(b, ",\"names\":{\"services\":[");
+    unsigned n = gw_shm_nservices(shm);
+    for (unsigned i = 0; i < n; i++) {
+        gw_buf_puts(b, i ? "," : "");
+        gw_buf_json_cstr(b, gw_shm_service_name(shm, i));
+    }
+    gw_buf_puts(b, "],\"endpoints\":[");
+    n = gw_shm_nendpoints(shm);
+    for (unsigned i = 0; i < n; i++) {
+        gw_buf_puts(b, i ? "," : "");
+        gw_buf_json_cstr(b, gw_shm_endpoint_name(shm, i));
+    }
+    gw_buf_puts(b, "]}");
+}
+
 int gw_admin_shm(gw_request_t *r)
 {
     const gw_shm_t *shm = r->w->shm;
@@ -103,8 +125,10 @@ int gw_admin_shm(gw_request_t *r)
     }
     gw_buf_printf(&b, "]},\"views\":{\"metrics_bytes\":%zu,\"health_bytes\":%zu}",
                   gw_view_length(shm, GW_VIEW_METRICS), gw_view_length(shm, GW_VIEW_HEALTH));
-    gw_buf_printf(&b, ",\"sweeps_total\":%llu,\"swept_total\":%llu}", (unsigned long long)h->sweeps_total,
+    gw_buf_printf(&b, ",\"sweeps_total\":%llu,\"swept_total\":%llu", (unsigned long long)h->sweeps_total,
                   (unsigned long long)h->swept_total);
+    names_json(&b, shm);
+    gw_buf_putc(&b, '}');
     send_buf(r, &b);
     return 0;
 }
@@ -131,8 +155,11 @@ int gw_admin_breakers(gw_request_t *r)
     gw_buf_init(&b, 1024);
     gw_buf_printf(&b, "{\"enabled\":%s,\"breakers\":{",
                   r->w->cfg->circuit_breaker_enabled ? "true" : "false");
-    for (unsigned s = 0; s < GW_SVC_COUNT; s++) {
-        gw_buf_printf(&b, "%s\"%s\":", s ? "," : "", gw_service_names[s]);
+    unsigned n = gw_shm_nservices(r->w->shm);
+    for (unsigned s = 0; s < n; s++) {
+        gw_buf_puts(&b, s ? "," : "");
+        gw_buf_json_cstr(&b, gw_shm_service_name(r->w->shm, s));
+        gw_buf_putc(&b, ':');
         breaker_json(&b, region, s, now);
     }
     gw_buf_puts(&b, "}}");
@@ -142,24 +169,30 @@ int gw_admin_breakers(gw_request_t *r)
 
 int gw_admin_breaker_reset(gw_request_t *r)
 {
+    const gw_shm_t *shm = r->w->shm;
     const gw_path_var_t *v = &r->match.vars[0];
-    for (unsigned s = 0; s < GW_SVC_COUNT; s++) {
-        if (strlen(gw_service_names[s]) != v->value_len ||
-            memcmp(gw_service_names[s], v->value, v->value_len) != 0)
-            continue;
-        void *region = gw_shm_region(r->w->shm, GW_SHM_REGION_BREAKER);
-        gw_breaker_gate_reset(r->w, (gw_service_t)s, r->ip); /* logs the transition */
+    unsigned s = gw_shm_service_find(shm, v->value, v->value_len);
+    if (s < GW_SVC_MAX) {
+        void *region = gw_shm_region(shm, GW_SHM_REGION_BREAKER);
+        gw_breaker_gate_reset(r->w, s, r->ip); /* logs the transition */
         gw_buf_t b;
         gw_buf_init(&b, 256);
-        gw_buf_printf(&b, "{\"service\":\"%s\",\"breaker\":", gw_service_names[s]);
+        gw_buf_puts(&b, "{\"service\":");
+        gw_buf_json_cstr(&b, gw_shm_service_name(shm, s));
+        gw_buf_puts(&b, ",\"breaker\":");
         breaker_json(&b, region, s, gw_now_ms());
         gw_buf_putc(&b, '}');
         send_buf(r, &b);
         return 0;
     }
-    gw_respond_errorf(r, 404, NULL,
-                      "unknown service \"%.*s\" (one of auth-service, user-service, "
-                      "tenant-service, notification-service)",
-                      (int)v->value_len, v->value);
+    /* The message lists what exists: the names table, in slot order. */
+    char known[512];
+    gw_buf_t k;
+    gw_buf_init_fixed(&k, known, sizeof(known));
+    unsigned n = gw_shm_nservices(shm);
+    for (unsigned i = 0; i < n; i++)
+        gw_buf_printf(&k, "%s%s", i ? ", " : "", gw_shm_service_name(shm, i));
+    gw_respond_errorf(r, 404, NULL, "unknown service \"%.*s\" (one of %.*s%s)", (int)v->value_len, v->value,
+                      (int)k.len, k.data, k.truncated ? ", ..." : "");
     return 0;
 }

@@ -39,7 +39,7 @@ gw_stage_result_t gw_stage_breaker(gw_request_t *r)
     void *region = gw_shm_region(r->w->shm, GW_SHM_REGION_BREAKER);
     gw_cb_event_t ev;
     r->cb_ticket = gw_breaker_acquire(region, route->upstream->slot, &p, gw_now_ms(), &ev);
-    gw_breaker_log_event(route->upstream->slot, &ev, &p, NULL);
+    gw_breaker_log_event(r->w->shm, route->upstream->slot, &ev, &p, NULL);
     r->cb_armed = r->cb_ticket.allowed;
     if (r->cb_ticket.allowed)
         return GW_NEXT;
@@ -52,19 +52,19 @@ gw_stage_result_t gw_stage_breaker(gw_request_t *r)
     return GW_DONE;
 }
 
-void gw_breaker_gate_record(gw_worker_t *w, gw_service_t service, const gw_cb_ticket_t *ticket, bool failure)
+void gw_breaker_gate_record(gw_worker_t *w, unsigned service, const gw_cb_ticket_t *ticket, bool failure)
 {
     gw_cb_params_t p = gw_breaker_params(w->cfg);
     gw_cb_event_t ev;
     gw_breaker_record(gw_shm_region(w->shm, GW_SHM_REGION_BREAKER), service, &p, ticket, failure, gw_now_ms(),
                       &ev);
-    gw_breaker_log_event(service, &ev, &p, NULL);
+    gw_breaker_log_event(w->shm, service, &ev, &p, NULL);
 }
 
-void gw_breaker_gate_reset(gw_worker_t *w, gw_service_t service, const char *by)
+void gw_breaker_gate_reset(gw_worker_t *w, unsigned service, const char *by)
 {
     gw_cb_params_t p = gw_breaker_params(w->cfg);
     gw_cb_event_t ev;
     gw_breaker_reset(gw_shm_region(w->shm, GW_SHM_REGION_BREAKER), service, &ev);
-    gw_breaker_log_event(service, &ev, &p, by);
+    gw_breaker_log_event(w->shm, service, &ev, &p, by);
 }

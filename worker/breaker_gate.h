@@ -16,11 +16,12 @@
 
 gw_stage_result_t gw_stage_breaker(gw_request_t *r);
 
-/* Record the outcome of a backend call made with `ticket`. */
-void gw_breaker_gate_record(gw_worker_t *w, gw_service_t service, const gw_cb_ticket_t *ticket, bool failure);
+/* Record the outcome of a backend call made with `ticket` to service slot
+ * `service` (shm/names.h). */
+void gw_breaker_gate_record(gw_worker_t *w, unsigned service, const gw_cb_ticket_t *ticket, bool failure);
 
 /* POST /admin/breakers/{service}/reset from client address `by`. */
-void gw_breaker_gate_reset(gw_worker_t *w, gw_service_t service, const char *by);
+void gw_breaker_gate_reset(gw_worker_t *w, unsigned service, const char *by);
 
 /* docs/API.md, Status mapping: which gRPC results count as failures. */
 bool gw_breaker_is_failure(int grpc_status, bool transport);

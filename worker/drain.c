@@ -5,6 +5,7 @@
 #include "worker/drain.h"
 
 #include "core/log.h"
+#include "shm/names.h"
 #include "worker/respond.h"
 
 static h2o_linklist_t tracked = {&tracked, &tracked};
@@ -32,7 +33,7 @@ static void cut(gw_request_t *r)
     gw_log_line_t l;
     gw_log_begin(&l, GW_LOG_WARN, "request cut at SHUTDOWN_TIMEOUT");
     gw_log_strn(&l, "method", r->req->method.base, r->req->method.len);
-    gw_log_str(&l, "endpoint", gw_router_endpoint_name(r->endpoint));
+    gw_log_str(&l, "endpoint", gw_shm_endpoint_name(r->w->shm, r->endpoint));
     gw_log_str(&l, "upstream", r->upstream ? r->upstream : "");
     gw_log_int(&l, "elapsed_ms", (int64_t)elapsed_ms);
     gw_log_int(&l, "shutdown_timeout_s", r->w->cfg->shutdown_timeout);

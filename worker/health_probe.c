@@ -1,8 +1,9 @@
 /*
  * Backend health probes: every PROBE_INTERVAL_MS the worker holding the
  * probe lease (shm/health.h) calls grpc.health.v1.Health/Check on each gRPC
- * backend and writes the outcome into the segment, where the master's
- * /health view reads it. One worker probes at a time; if it dies, another
+ * upstream the client has a channel for (worker/clients/grpc_client.h) and
+ * writes the outcome into the segment at the service's slot, where the
+ * master's /health view reads it. One worker probes at a time; if it dies, another
  * takes the lease over when it expires.
  *
  * The notification service (HTTP, not gRPC) is probed by the same worker
@@ -32,7 +33,7 @@
 
 static h2o_timeout_t probe_timeout;
 static h2o_timeout_entry_t probe_entry;
-static bool probing[GW_SVC_COUNT];
+static bool probing[GW_SVC_MAX]; /* by service slot: a Check is in flight */
 
 static void write_result(unsigned s, gw_health_status_t status, const char *reason, uint64_t latency_us)
 {
@@ -48,7 +49,7 @@ static void write_result(unsigned s, gw_health_status_t status, const char *reas
 
 static void on_probe_done(gw_grpc_call_t *call, void *data)
 {
-    gw_service_t s = (gw_service_t)(uintptr_t)data;
+    unsigned s = (unsigned)(uintptr_t)data;
     gw_worker_t *w = gw_worker_self();
     const gw_grpc_result_t *res = gw_grpc_call_result(call);
     probing[s] = false;
@@ -78,12 +79,12 @@ static void on_probe_done(gw_grpc_call_t *call, void *data)
 static void probe_all(gw_worker_t *w)
 {
     static const uint8_t empty_request[1];
-    for (int s = 0; s < GW_SVC_COUNT; s++) {
-        if (s == GW_SVC_NOTIFICATION || probing[s])
+    for (unsigned s = 0; s < GW_SVC_MAX; s++) {
+        if (probing[s] || gw_grpc_target(w, s) == NULL)
             continue;
         uint64_t deadline = gw_now_us() + PROBE_TIMEOUT_MS * 1000ULL;
-        if (gw_grpc_call_start(w, (gw_service_t)s, "/grpc.health.v1.Health/Check", empty_request, 0, NULL, 0,
-                               deadline, on_probe_done, (void *)(uintptr_t)s) != NULL)
+        if (gw_grpc_call_start(w, s, "/grpc.health.v1.Health/Check", empty_request, 0, NULL, 0, deadline,
+                               on_probe_done, (void *)(uintptr_t)s) != NULL)
             probing[s] = true;
     }
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "shm/names.h"
 
 const h2o_iovec_t *gw_request_header(const gw_request_t *r, const char *name, size_t len)
 {
@@ -49,7 +50,7 @@ static void access_log(gw_request_t *r, uint64_t micros)
     gw_log_str(&l, "tenant_id", r->identity ? r->identity->claims.tenant_id : "");
     gw_log_str(&l, "upstream", r->upstream ? r->upstream : "");
     gw_log_str(&l, "cache", r->cache ? r->cache : "");
-    gw_log_str(&l, "endpoint", gw_router_endpoint_name(r->endpoint));
+    gw_log_str(&l, "endpoint", gw_shm_endpoint_name(r->w->shm, r->endpoint));
     if (gw_log_enabled(GW_LOG_DEBUG)) {
         gw_log_double(&l, "limit_ms", r->t_limit_us / 1000.0);
         gw_log_double(&l, "auth_ms", r->t_auth_us / 1000.0);
@@ -108,7 +109,7 @@ gw_request_t *gw_request_new(h2o_req_t *req, void (*resume)(gw_request_t *r),
     r->start_us = gw_now_us();
     r->deadline_us = r->start_us + (uint64_t)(w->cfg->request_timeout * 1e6);
     r->method = gw_met_method_index(req->method.base, req->method.len);
-    r->endpoint = gw_router_unmatched_endpoint();
+    r->endpoint = GW_ENDPOINT_UNMATCHED; /* endpoint slot (shm/names.h) until the router matches */
     w->inflight++;
     gw_met_gauge_add(&w->met->active_requests, 1);
     r->resume = resume;

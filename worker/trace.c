@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/digits.h"
+#include "shm/names.h"
 #include "worker/ident.h"
 #include "worker/request.h"
 #include "worker/trace_int.h"
@@ -132,7 +133,7 @@ void gw_trace_server_end(gw_request_t *r, int status)
     gw_span_t s = {.kind = GW_SPAN_SERVER,
                    .start_ns = t->start_ns,
                    .end_ns = gw_trace_now_ns(),
-                   .name = gw_router_endpoint_name(r->endpoint),
+                   .name = gw_shm_endpoint_name(r->w->shm, r->endpoint),
                    .method = gw_met_method_names[r->method],
                    .status = status,
                    .error = status >= 500,

@@ -49,8 +49,9 @@ typedef struct gw_grpc_client {
     h2o_loop_t *loop;
     h2o_socket_t *poll_sock; /* a dup of gRPC core's epoll fd; NULL in thread mode */
     h2o_timeout_t poll_timeout;
-    h2o_timeout_entry_t poll_entry; /* re-polls while calls are in flight */
-    grpc_channel *channels[GW_SVC_COUNT];
+    h2o_timeout_entry_t poll_entry;     /* re-polls while calls are in flight */
+    grpc_channel *channels[GW_SVC_MAX]; /* by service slot; NULL: not served */
+    const char *targets[GW_SVC_MAX];    /* the worker's config owns the strings */
     size_t inflight;
     long max_send, max_recv; /* the channels' message size limits */
 } gw_grpc_client_t;
@@ -275,18 +276,10 @@ static void stop_loop_polling(gw_grpc_client_t *c)
     c->poll_sock = NULL;
 }
 
-const char *gw_grpc_target(const gw_worker_t *w, gw_service_t service)
+const char *gw_grpc_target(const gw_worker_t *w, unsigned slot)
 {
-    switch (service) {
-    case GW_SVC_AUTH:
-        return w->cfg->auth_service_url;
-    case GW_SVC_USER:
-        return w->cfg->user_service_url;
-    case GW_SVC_TENANT:
-        return w->cfg->tenant_service_url;
-    default:
-        return NULL;
-    }
+    const gw_grpc_client_t *c = w->grpc;
+    return c != NULL && slot < GW_SVC_MAX && c->channels[slot] != NULL ? c->targets[slot] : NULL;
 }
 
 static char *read_small_file(const char *path)
@@ -337,7 +330,7 @@ static void absl_deadlock_detection_off(void)
     }
 }
 
-int gw_grpc_client_init(gw_worker_t *w, char *err, size_t errlen)
+int gw_grpc_client_init(gw_worker_t *w, const gw_grpc_upstream_t *ups, size_t nups, char *err, size_t errlen)
 {
     static unsigned char before[MAX_SCAN_FD], after[MAX_SCAN_FD];
     scan_epoll_fds(before);
@@ -396,10 +389,14 @@ int gw_grpc_client_init(gw_worker_t *w, char *err, size_t errlen)
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ENABLE_CHANNELZ, .value.integer = 0},
     };
     grpc_channel_args chargs = {.num_args = sizeof(args) / sizeof(args[0]), .args = args};
-    for (int s = 0; s < GW_SVC_COUNT; s++) {
-        const char *target = gw_grpc_target(w, (gw_service_t)s);
-        if (target != NULL)
-            c->channels[s] = grpc_channel_create(target, creds, &chargs);
+    for (size_t i = 0; i < nups; i++) {
+        unsigned s = ups[i].slot;
+        if (s >= GW_SVC_MAX || ups[i].target == NULL || ups[i].target[0] == '\0')
+            continue;
+        if (c->channels[s] != NULL)
+            grpc_channel_destroy(c->channels[s]);
+        c->channels[s] = grpc_channel_create(ups[i].target, creds, &chargs);
+        c->targets[s] = ups[i].target;
     }
     grpc_channel_credentials_release(creds);
     c->cq = grpc_completion_queue_create_for_next(NULL);
@@ -436,7 +433,7 @@ void gw_grpc_client_shutdown(gw_worker_t *w)
             ;
     }
     grpc_completion_queue_destroy(c->cq);
-    for (int s = 0; s < GW_SVC_COUNT; s++)
+    for (unsigned s = 0; s < GW_SVC_MAX; s++)
         if (c->channels[s] != NULL)
             grpc_channel_destroy(c->channels[s]);
     free(c);
@@ -465,12 +462,12 @@ static gw_grpc_call_t *new_call(const gw_grpc_md_t *md, size_t nmd)
     return call;
 }
 
-gw_grpc_call_t *gw_grpc_call_start(gw_worker_t *w, gw_service_t service, const char *method,
-                                   const uint8_t *payload, size_t len, const gw_grpc_md_t *md, size_t nmd,
-                                   uint64_t deadline_us, gw_grpc_done_cb done, void *data)
+gw_grpc_call_t *gw_grpc_call_start(gw_worker_t *w, unsigned slot, const char *method, const uint8_t *payload,
+                                   size_t len, const gw_grpc_md_t *md, size_t nmd, uint64_t deadline_us,
+                                   gw_grpc_done_cb done, void *data)
 {
     gw_grpc_client_t *c = w->grpc;
-    if (c == NULL || service >= GW_SVC_COUNT || c->channels[service] == NULL)
+    if (c == NULL || slot >= GW_SVC_MAX || c->channels[slot] == NULL)
         return NULL;
     if (nmd > GW_GRPC_MAX_MD)
         nmd = GW_GRPC_MAX_MD;
@@ -485,7 +482,7 @@ gw_grpc_call_t *gw_grpc_call_start(gw_worker_t *w, gw_service_t service, const c
     int64_t left_us = (int64_t)deadline_us - (int64_t)call->start_us;
     gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                                          gpr_time_from_micros(left_us > 0 ? left_us : 0, GPR_TIMESPAN));
-    call->call = grpc_channel_create_call(c->channels[service], NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
+    call->call = grpc_channel_create_call(c->channels[slot], NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
                                           grpc_slice_from_static_string(method), NULL, deadline, NULL);
     grpc_slice body = grpc_slice_from_copied_buffer((const char *)payload, len);
     call->send_buf = grpc_raw_byte_buffer_create(&body, 1);
@@ -587,8 +584,8 @@ static void target_host(const char *target, char *out, size_t len)
     out[n] = '\0';
 }
 
-int gw_grpc_error_response(const gw_worker_t *w, gw_service_t service, const gw_grpc_result_t *res,
-                           char *message, size_t len, bool *transport)
+int gw_grpc_error_response(const gw_worker_t *w, unsigned slot, const gw_grpc_result_t *res, char *message,
+                           size_t len, bool *transport)
 {
     const char *d = res->details;
     *transport = false;
@@ -602,7 +599,8 @@ int gw_grpc_error_response(const gw_worker_t *w, gw_service_t service, const gw_
     }
     if (res->reason != GW_REASON_NONE) {
         char host[256];
-        target_host(gw_grpc_target(w, service), host, sizeof(host));
+        const char *target = gw_grpc_target(w, slot);
+        target_host(target != NULL ? target : "", host, sizeof(host));
         gw_reason_message(res->reason, host, strlen(host), message, len);
         *transport = true;
         return 502;

@@ -1,8 +1,10 @@
 /*
- * The worker's gRPC client (gRPC C core): one channel per backend service,
- * one completion queue polled by the h2o event loop itself (gRPC core's
- * epoll fd is watched by the loop; a completion thread only as a fallback). Only workers use it — grpc_init
- * runs after fork, never in the master (a gRPC-initialised parent hangs its forked children).
+ * The worker's gRPC client (gRPC C core): one channel per upstream service,
+ * indexed by the service's slot in the segment (shm/names.h) and created at
+ * start from the list of (slot, target) the worker gives it, so a service a
+ * descriptor set adds needs nothing here; one completion queue polled by the h2o event loop itself (gRPC
+ * core's epoll fd is watched by the loop; a completion thread only as a fallback). Only workers use it —
+ * grpc_init runs after fork, never in the master (a gRPC-initialised parent hangs its forked children).
  *
  * A call is started on the loop thread with gw_grpc_call_start(); its
  * `done` callback later runs on the loop thread with the status, the
@@ -58,16 +60,27 @@ typedef struct {
     size_t value_len;
 } gw_grpc_md_t;
 
-int gw_grpc_client_init(gw_worker_t *w, char *err, size_t errlen);
+/* Who serves one gRPC service: its slot (< GW_SVC_MAX) and its "host:port".
+ * The target string is not copied: it must outlive the client (it belongs
+ * to the worker's configuration). */
+typedef struct {
+    unsigned slot;
+    const char *target;
+} gw_grpc_upstream_t;
+
+/* Start gRPC core and open a channel for each of `ups` (a later entry for
+ * the same slot wins; a slot out of range or an empty target is skipped). */
+int gw_grpc_client_init(gw_worker_t *w, const gw_grpc_upstream_t *ups, size_t nups, char *err, size_t errlen);
 void gw_grpc_client_shutdown(gw_worker_t *w);
 
 /* Start a unary call: `method` is "/pkg.Service/Method", `payload` the packed
  * request (copied), deadline_us a CLOCK_MONOTONIC deadline in microseconds
- * (gw_now_us() base). Returns the call, or NULL if it could not be started
- * (then `done` is never called). */
-gw_grpc_call_t *gw_grpc_call_start(gw_worker_t *w, gw_service_t service, const char *method,
-                                   const uint8_t *payload, size_t len, const gw_grpc_md_t *md, size_t nmd,
-                                   uint64_t deadline_us, gw_grpc_done_cb done, void *data);
+ * (gw_now_us() base), `slot` the service's slot. Returns the call, or NULL
+ * if it could not be started (no channel for `slot`, out of memory; then
+ * `done` is never called). */
+gw_grpc_call_t *gw_grpc_call_start(gw_worker_t *w, unsigned slot, const char *method, const uint8_t *payload,
+                                   size_t len, const gw_grpc_md_t *md, size_t nmd, uint64_t deadline_us,
+                                   gw_grpc_done_cb done, void *data);
 void gw_grpc_call_cancel(gw_grpc_call_t *call);
 const gw_grpc_result_t *gw_grpc_call_result(const gw_grpc_call_t *call);
 
@@ -78,8 +91,8 @@ const gw_grpc_result_t *gw_grpc_call_result(const gw_grpc_call_t *call);
  * "backend response too large" (502) / "request body too large" (413) for
  * our own size limits, or the backend's own grpc-message, and returns the
  * HTTP status to answer with. */
-int gw_grpc_error_response(const gw_worker_t *w, gw_service_t service, const gw_grpc_result_t *res,
-                           char *message, size_t len, bool *transport);
+int gw_grpc_error_response(const gw_worker_t *w, unsigned slot, const gw_grpc_result_t *res, char *message,
+                           size_t len, bool *transport);
 
 /* The backend_requests_total code of a result: the gRPC status, or
  * GW_CODE_REQUEST_TOO_LARGE / GW_CODE_RESPONSE_TOO_LARGE for local refusals. */
@@ -92,7 +105,8 @@ size_t gw_grpc_max_send(const gw_worker_t *w);
 /* gRPC status → HTTP status (docs/API.md, Status mapping). */
 int gw_grpc_status_to_http(grpc_status_code code);
 
-/* The configured target ("host:port") of a backend service. */
-const char *gw_grpc_target(const gw_worker_t *w, gw_service_t service);
+/* The target ("host:port") of service slot `slot`, NULL if it has no
+ * channel (the health probe walks the slots with this). */
+const char *gw_grpc_target(const gw_worker_t *w, unsigned slot);
 
 #endif
