@@ -15,6 +15,7 @@
 
 #include "worker/breaker_gate.h"
 #include "worker/clients/httpc.h"
+#include "core/api.h"
 #include "core/log.h"
 #include "worker/proxy_path.h"
 #include "worker/respond.h"
@@ -290,7 +291,7 @@ gw_stage_result_t gw_upstream_http(gw_request_t *r)
     op->pending.req = r;
     op->pending.cancel = cancel_op;
     r->pending = &op->pending;
-    r->upstream = gw_api_proxy_upstream(w->cfg->api)->label;
+    r->upstream = gw_api_proxy_upstream(r->w->cfg->api)->label;
     op->call.on_done = on_done;
     op->call.on_head = on_head;
     op->call.on_data = on_data;

@@ -147,7 +147,6 @@ void gw_worker_main(const gw_config_t *cfg, gw_shm_t *shm, unsigned slot, int li
     w->met = gw_shm_metrics(shm, slot);
     w->generation = CMM_LOAD_SHARED(w->rec->generation);
     w->started_ms = gw_now_ms();
-    gw_router_init();
 
     char err[512];
     if (gw_tls_server_ctx(cfg, &w->ssl_ctx, err, sizeof(err)) != 0) {
