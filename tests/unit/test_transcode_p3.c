@@ -145,6 +145,11 @@ static void test_wrappers(void **state)
     Tc3__Wrapped *w = (Tc3__Wrapped *)parse(WRAPPED, "{\"u64\":\"18446744073709551615\",\"b\":\"true\"}");
     assert_true(w->u64->value == UINT64_MAX && w->b->value);
     protobuf_c_message_free_unpacked(&w->base, NULL);
+    /* a wrapper as the whole message: its bare value both ways */
+    expect_json(&google__protobuf__int64_value__descriptor, "\"-3\"", "-3");
+    expect_json(&google__protobuf__string_value__descriptor, " null ", "\"\"");
+    expect_body_error(&google__protobuf__string_value__descriptor, "{}",
+                      "invalid JSON body: field \"value\": expected string, got object");
     /* query parameters and path variables set the wrapped value */
     const gw_transcode_param_t q[] = {P("s", "x"), P("many", "1"), P("many", "2"), P("i64", "-5"),
                                       P("by.value", "YQ")};
