@@ -155,6 +155,31 @@ $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(patsubst %.c,$(OBJ)/%.o,$(TEST_UTIL_SR
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# Test-only protos (tests/unit/transcode_p*.proto, for the transcoder's
+# wrappers, optional fields, oneofs and body fields) and the well-known
+# wrappers they import, generated into $(TEST_GEN) and linked into
+# test_transcode_p3 only.
+TEST_GEN := $(BUILD)/gen-test
+TEST_PROTO := $(wildcard tests/unit/transcode_p*.proto)
+TEST_GEN_C := $(patsubst tests/unit/%.proto,$(TEST_GEN)/%.pb-c.c,$(TEST_PROTO)) \
+	$(TEST_GEN)/google/protobuf/wrappers.pb-c.c
+TEST_GEN_H := $(TEST_GEN_C:.c=.h)
+TEST_GEN_OBJ := $(patsubst $(TEST_GEN)/%.c,$(OBJ)/gen-test/%.o,$(TEST_GEN_C))
+.SECONDARY: $(TEST_GEN_C) $(TEST_GEN_H)
+$(TEST_GEN)/%.pb-c.c $(TEST_GEN)/%.pb-c.h: tests/unit/%.proto | $(BUILD)/.deps-build
+	@mkdir -p $(TEST_GEN)
+	protoc-c --proto_path=tests/unit --proto_path=/usr/include --c_out=$(TEST_GEN) $<
+$(TEST_GEN)/google/protobuf/wrappers.pb-c.c $(TEST_GEN)/google/protobuf/wrappers.pb-c.h: \
+		/usr/include/google/protobuf/wrappers.proto | $(BUILD)/.deps-build
+	@mkdir -p $(TEST_GEN)
+	protoc-c --proto_path=/usr/include --c_out=$(TEST_GEN) $<
+$(OBJ)/gen-test/%.o: $(TEST_GEN)/%.c | $(TEST_GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(TEST_GEN) $(GEN_CFLAGS) -c -o $@ $<
+$(OBJ)/tests/unit/test_transcode_p3.o: CPPFLAGS += -I$(TEST_GEN)
+$(OBJ)/tests/unit/test_transcode_p3.o: | $(TEST_GEN_H)
+$(BUILD)/tests/test_transcode_p3: $(TEST_GEN_OBJ)
+
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
 
 # ---- running and testing -------------------------------------------------
@@ -208,6 +233,15 @@ $(BUILD)/fuzz/libgw.a: $(FUZZ_OBJ) $(FUZZ_GEN_OBJ)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libgw.a | $(BUILD)/.deps-fuzz
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(BUILD)/fuzz/libgw.a $(LDLIBS)
+# fuzz_transcode also links the transcoder's test protos (TEST_GEN above).
+FUZZ_TEST_GEN_OBJ := $(patsubst $(TEST_GEN)/%.c,$(BUILD)/fuzz/gen-test/%.o,$(TEST_GEN_C))
+$(BUILD)/fuzz/gen-test/%.o: $(TEST_GEN)/%.c | $(BUILD)/.deps-fuzz $(TEST_GEN_H)
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) -I$(TEST_GEN) $(FUZZ_LIB_CFLAGS) -w -c -o $@ $<
+$(BUILD)/fuzz/fuzz_transcode: tests/fuzz/fuzz_transcode.c $(BUILD)/fuzz/libgw.a $(FUZZ_TEST_GEN_OBJ) \
+		| $(BUILD)/.deps-fuzz $(TEST_GEN_H)
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) -I$(TEST_GEN) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_TEST_GEN_OBJ) $(BUILD)/fuzz/libgw.a $(LDLIBS)
 -include $(shell find $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)
 fuzz: $(FUZZ_BIN)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_BIN)

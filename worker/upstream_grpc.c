@@ -86,10 +86,12 @@ ProtobufCMessage *gw_upstream_grpc_input(gw_request_t *r)
     const h2o_iovec_t *body = &r->req->entity;
     ProtobufCMessage *msg = NULL;
     char err[512];
-    int rc = gw_transcode_request(r->match.route->input, body->base, body->base ? body->len : 0, query,
+    /* "*": the body is the whole message (the route's google.api.http body
+     * rule is wired in by the route table later) */
+    int rc = gw_transcode_request(r->match.route->input, body->base, body->base ? body->len : 0, "*", query,
                                   nquery, vars, nvars, &msg, err, sizeof(err));
     if (rc != GW_TRANSCODE_OK) {
-        gw_respond_error(r, rc == GW_TRANSCODE_NOMEM ? 500 : 400, NULL,
+        gw_respond_error(r, rc == GW_TRANSCODE_INVALID ? 400 : 500, NULL,
                          rc == GW_TRANSCODE_NOMEM ? "out of memory" : err);
         return NULL;
     }
@@ -148,10 +150,12 @@ static void respond_reply(gw_request_t *r, const gw_route_t *route, const gw_grp
     size_t len;
     /* RESPONSE_REDACT_FIELDS never reach the client, nor the cache (stored below) */
     int rc = gw_transcode_response_redacted(route->output, res->reply, res->reply_len,
-                                            r->w->cfg->response_redact_fields, &json, &len);
+                                            r->w->cfg->response_redact_fields, NULL, &json, &len);
     if (rc != GW_TRANSCODE_OK) {
-        gw_respond_error(r, rc == GW_TRANSCODE_NOMEM ? 500 : 502, NULL,
-                         rc == GW_TRANSCODE_NOMEM ? "out of memory" : "malformed reply from backend");
+        gw_respond_error(r, rc == GW_TRANSCODE_INVALID ? 502 : 500, NULL,
+                         rc == GW_TRANSCODE_INVALID ? "malformed reply from backend"
+                         : rc == GW_TRANSCODE_NOMEM ? "out of memory"
+                                                    : "route response field not in the reply message");
         return;
     }
     gw_cache_store(r, json, len);

@@ -4,22 +4,25 @@
  * Input: byte 0 picks the message type, byte 1 holds flags, the rest is the
  * request. With flag 1 the request starts with a query string line
  * ("a=1&b=2\n", not percent-decoded) and flag 2 makes its last parameter a
- * path variable; the remainder is the JSON body.
+ * path variable; the remainder is the JSON body. Bits 2-3 pick the route's
+ * body rule (0 "*", 1 a field, 2 none, 3 a field of a sub-message) and bits
+ * 4-7 which field; the same field is the response_body of the reply checks.
  *
  * Checks, besides the sanitizers: the parser's grammar is jansson's; a
  * failure leaves *out alone and explains itself; a success renders valid
  * JSON that, fed back, renders the same; pack -> unpack -> JSON agrees with
- * the arena reply path; and the same bytes read as protobuf wire data render
- * valid JSON.
+ * the arena reply path; a body field's value rendered as response_body and
+ * fed back as the body renders the same; and the same bytes read as
+ * protobuf wire data render valid JSON, whole and as response_body.
  *
- * Build: clang -fsanitize=fuzzer,address,undefined with -D_GNU_SOURCE -I. -Ibuild/gen,
- * this file, worker/transcode/transcode.c, transcode_in.c, transcode_out.c and the
- * generated build/gen .pb-c.c files (those with -Dregister=register_, see
- * proto/pb.h), linked with -lprotobuf-c -ljansson -lm. Seeds:
+ * Build: `make build/fuzz/fuzz_transcode` (clang -fsanitize=fuzzer,address,
+ * undefined; links the test protos of tests/unit/transcode_p*.proto and the
+ * well-known wrappers besides build/fuzz/libgw.a). Seeds:
  * tests/fuzz/corpus/transcode.
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +30,8 @@
 
 #include "proto/pb.h"
 #include "tests/unit/transcode_kitchen.h"
+#include "transcode_p2.pb-c.h"
+#include "transcode_p3.pb-c.h"
 #include "worker/transcode/transcode.h"
 #include "worker/transcode/transcode_int.h"
 
@@ -42,7 +47,33 @@ static const ProtobufCMessageDescriptor *const types[] = {
     &user__list_users_response__descriptor,               /* 6: repeated messages */
     &auth__login_response__descriptor,                    /* 7: int64 */
     &kitchen_descriptor,                                  /* 8: every other field kind, recursion */
+    &tc3__put_item_request__descriptor,                   /* 9: body fields, oneof of a message */
+    &tc3__wrapped__descriptor,                            /* 10: every wrapper */
+    &tc2__opt__descriptor,                                /* 11: optional fields, proto2 defaults */
+    &google__protobuf__int64_value__descriptor,           /* 12: a wrapper as the whole message */
 };
+
+/* The route's body rule (and response_body) the flags pick: "*" or NULL
+ * (*field NULL), a field ("item"), or a field of a sub-message
+ * ("item.name", into buf). */
+static const char *pick_rule(const ProtobufCMessageDescriptor *d, unsigned flags, char *buf, size_t cap,
+                             const char **field)
+{
+    unsigned mode = (flags >> 2) & 3;
+    const ProtobufCFieldDescriptor *f = &d->fields[(flags >> 4) % d->n_fields];
+    *field = NULL;
+    if (mode == 0)
+        return "*";
+    if (mode == 2)
+        return NULL;
+    *field = f->name;
+    if (mode == 3 && f->type == PROTOBUF_C_TYPE_MESSAGE && f->label != PROTOBUF_C_LABEL_REPEATED) {
+        const ProtobufCMessageDescriptor *sd = f->descriptor;
+        snprintf(buf, cap, "%s.%s", f->name, sd->fields[(flags >> 4) % sd->n_fields].name);
+        *field = buf;
+    }
+    return *field;
+}
 
 /* "a=1&b=2" split in place into params (the input's memory). */
 static size_t split_query(const char *q, size_t len, gw_transcode_param_t *out)
@@ -65,7 +96,7 @@ static size_t split_query(const char *q, size_t len, gw_transcode_param_t *out)
 static void assert_valid_json(const char *json, size_t len)
 {
     json_error_t e;
-    json_t *j = json_loadb(json, len, 0, &e);
+    json_t *j = json_loadb(json, len, JSON_DECODE_ANY, &e);
     if (j == NULL && strncmp(e.text, "too big integer", 15) != 0)
         abort();
     json_decref(j);
@@ -81,7 +112,7 @@ static void check_success(ProtobufCMessage *m)
     /* what we write, we read back to the same text */
     ProtobufCMessage *again = NULL;
     char err[256];
-    int rc = gw_transcode_request(m->descriptor, json, len, NULL, 0, NULL, 0, &again, err, sizeof(err));
+    int rc = gw_transcode_request(m->descriptor, json, len, "*", NULL, 0, NULL, 0, &again, err, sizeof(err));
     if (rc == GW_TRANSCODE_OK) {
         char *json2 = gw_transcode_response(again, NULL);
         if (strcmp(json, json2) != 0)
@@ -109,6 +140,39 @@ static void check_success(ProtobufCMessage *m)
     free(json);
 }
 
+/* A body field's value, rendered as response_body and read back as the
+ * body, renders the same (both after the wire, which drops -0). */
+static void check_field_round_trip(const ProtobufCMessage *m, const char *field)
+{
+    size_t plen = protobuf_c_message_get_packed_size(m), len, len2;
+    uint8_t *wire = malloc(plen + 1);
+    protobuf_c_message_pack(m, wire);
+    char *json = NULL, *json2 = NULL, err[512];
+    if (gw_transcode_response_redacted(m->descriptor, wire, plen, NULL, field, &json, &len) !=
+        GW_TRANSCODE_OK)
+        abort();
+    assert_valid_json(json, len);
+    ProtobufCMessage *again = NULL;
+    int rc =
+        gw_transcode_request(m->descriptor, json, len, field, NULL, 0, NULL, 0, &again, err, sizeof(err));
+    if (rc == GW_TRANSCODE_OK) {
+        size_t plen2 = protobuf_c_message_get_packed_size(again);
+        uint8_t *wire2 = malloc(plen2 + 1);
+        protobuf_c_message_pack(again, wire2);
+        if (gw_transcode_response_redacted(m->descriptor, wire2, plen2, NULL, field, &json2, &len2) !=
+                GW_TRANSCODE_OK ||
+            strcmp(json, json2) != 0)
+            abort();
+        free(json2);
+        free(wire2);
+        protobuf_c_message_free_unpacked(again, NULL);
+    } else if (strstr(err, "too big integer") == NULL) {
+        abort();
+    }
+    free(json);
+    free(wire);
+}
+
 static void check_failure(const ProtobufCMessage *out, const char *err)
 {
     if (out != NULL ||
@@ -126,13 +190,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *rest = (const char *)data + 2;
     size_t rest_len = size - 2;
 
-    /* the bytes as wire data: any message protobuf-c accepts renders valid JSON */
+    char path[256];
+    const char *field;
+    const char *body_field = pick_rule(desc, flags, path, sizeof(path), &field);
+
+    /* the bytes as wire data: any message protobuf-c accepts renders valid
+     * JSON, whole or one field of it */
     char *json = NULL;
     size_t json_len;
     if (gw_transcode_response_packed(desc, (const uint8_t *)rest, rest_len, &json, &json_len) ==
         GW_TRANSCODE_OK) {
         assert_valid_json(json, json_len);
         free(json);
+        if (field != NULL) {
+            if (gw_transcode_response_redacted(desc, (const uint8_t *)rest, rest_len, "name", field, &json,
+                                               &json_len) != GW_TRANSCODE_OK)
+                abort();
+            assert_valid_json(json, json_len);
+            free(json);
+        }
     }
 
     gw_transcode_param_t params[MAX_PARAMS];
@@ -158,10 +234,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     ProtobufCMessage *out = NULL;
     char err[512];
-    int rc = gw_transcode_request(desc, body, body_len, params, nparams - nvars, params + nparams - nvars,
-                                  nvars, &out, err, sizeof(err));
+    int rc = gw_transcode_request(desc, body, body_len, body_field, params, nparams - nvars,
+                                  params + nparams - nvars, nvars, &out, err, sizeof(err));
     if (rc == GW_TRANSCODE_OK) {
         check_success(out);
+        if (field != NULL && nparams == 0)
+            check_field_round_trip(out, field);
         protobuf_c_message_free_unpacked(out, NULL);
     } else {
         check_failure(out, err);

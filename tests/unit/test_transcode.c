@@ -372,7 +372,7 @@ static void test_response_redacted(void **state)
     protobuf_c_message_pack(&r.base, wire);
     char *json = NULL;
     assert_int_equal(gw_transcode_response_redacted(&user__list_users_response__descriptor, wire, plen,
-                                                    " password_hash , email", &json, &len),
+                                                    " password_hash , email", NULL, &json, &len),
                      GW_TRANSCODE_OK);
     assert_null(strstr(json, "password_hash"));
     assert_null(strstr(json, "sha256$"));
@@ -388,14 +388,14 @@ static void test_response_redacted(void **state)
     const char *none[] = {NULL, "", "password", "hash", ",,"};
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
         assert_int_equal(gw_transcode_response_redacted(&user__list_users_response__descriptor, wire, plen,
-                                                        none[i], &json, &len),
+                                                        none[i], NULL, &json, &len),
                          GW_TRANSCODE_OK);
         assert_non_null(strstr(json, "\"password_hash\":\"sha256$salt$digest\""));
         free(json);
     }
     /* the first field of a message redacted: no stray comma */
     assert_int_equal(gw_transcode_response_redacted(&user__list_users_response__descriptor, wire, plen,
-                                                    "id,users", &json, &len),
+                                                    "id,users", NULL, &json, &len),
                      GW_TRANSCODE_OK);
     assert_string_equal(json, "{\"total\":1,\"page\":0,\"page_size\":0}");
     free(json);

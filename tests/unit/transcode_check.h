@@ -35,18 +35,26 @@
 #define HEALTH        (&grpc__health__v1__health_check_response__descriptor)
 #define KITCHEN       (&kitchen_descriptor)
 
-static inline ProtobufCMessage *build(const ProtobufCMessageDescriptor *d, const char *body,
-                                      const gw_transcode_param_t *q, size_t nq, const gw_transcode_param_t *v,
-                                      size_t nv)
+/* A request whose route's body rule is `body_field` ("*", a field path, NULL). */
+static inline ProtobufCMessage *build_as(const ProtobufCMessageDescriptor *d, const char *body_field,
+                                         const char *body, const gw_transcode_param_t *q, size_t nq,
+                                         const gw_transcode_param_t *v, size_t nv)
 {
     ProtobufCMessage *m = NULL;
     char err[512] = "";
-    int rc =
-        gw_transcode_request(d, body, body != NULL ? strlen(body) : 0, q, nq, v, nv, &m, err, sizeof(err));
+    int rc = gw_transcode_request(d, body, body != NULL ? strlen(body) : 0, body_field, q, nq, v, nv, &m, err,
+                                  sizeof(err));
     if (rc != GW_TRANSCODE_OK)
         fail_msg("unexpected error for %s: %s", body != NULL ? body : "(no body)", err);
     assert_non_null(m);
     return m;
+}
+
+static inline ProtobufCMessage *build(const ProtobufCMessageDescriptor *d, const char *body,
+                                      const gw_transcode_param_t *q, size_t nq, const gw_transcode_param_t *v,
+                                      size_t nv)
+{
+    return build_as(d, "*", body, q, nq, v, nv);
 }
 
 static inline ProtobufCMessage *parse(const ProtobufCMessageDescriptor *d, const char *body)
@@ -98,20 +106,28 @@ static inline void expect_json(const ProtobufCMessageDescriptor *d, const char *
     protobuf_c_message_free_unpacked(m, NULL);
 }
 
-static inline void expect_fail(const ProtobufCMessageDescriptor *d, const char *body, size_t len,
-                               const gw_transcode_param_t *q, size_t nq, const gw_transcode_param_t *v,
-                               size_t nv, const char *want)
+/* The request fails with return code `want_rc` and message `want`. */
+static inline void expect_fail_rc(const ProtobufCMessageDescriptor *d, const char *body_field,
+                                  const char *body, size_t len, const gw_transcode_param_t *q, size_t nq,
+                                  const gw_transcode_param_t *v, size_t nv, int want_rc, const char *want)
 {
     ProtobufCMessage *sentinel = (ProtobufCMessage *)&sentinel, *m = sentinel;
     char err[512];
     memset(err, 'x', sizeof(err));
-    int rc = gw_transcode_request(d, body, len, q, nq, v, nv, &m, err, sizeof(err));
-    if (rc != GW_TRANSCODE_INVALID)
+    int rc = gw_transcode_request(d, body, len, body_field, q, nq, v, nv, &m, err, sizeof(err));
+    if (rc != want_rc)
         fail_msg("expected failure for %.*s, got %d", (int)len, body != NULL ? body : "", rc);
     assert_ptr_equal(m, sentinel);
     if (strcmp(err, want) != 0)
         fail_msg("body %.*s:\n  got  %s\n  want %s", (int)(len > 200 ? 200 : len), body != NULL ? body : "",
                  err, want);
+}
+
+static inline void expect_fail(const ProtobufCMessageDescriptor *d, const char *body, size_t len,
+                               const gw_transcode_param_t *q, size_t nq, const gw_transcode_param_t *v,
+                               size_t nv, const char *want)
+{
+    expect_fail_rc(d, "*", body, len, q, nq, v, nv, GW_TRANSCODE_INVALID, want);
 }
 
 static inline void expect_body_error(const ProtobufCMessageDescriptor *d, const char *body, const char *want)

@@ -14,6 +14,9 @@
  *     bool flag = 16; repeated bytes blobs = 17;
  *   }
  *
+ * Like the descriptors core/descset.c builds at run time, these have no
+ * message_init: the transcoder makes messages from the descriptor alone.
+ *
  * Included (static definitions) by tests/unit/test_transcode.c and
  * tests/fuzz/fuzz_transcode.c only. Needs proto/pb.h for the enum.
  */
@@ -73,26 +76,6 @@ struct Kitchen {
 static const ProtobufCMessageDescriptor kitchen_descriptor;
 static const ProtobufCMessageDescriptor kitchen_int_map_entry_descriptor;
 static const ProtobufCMessageDescriptor kitchen_kids_entry_descriptor;
-
-static void kitchen_init(ProtobufCMessage *m)
-{
-    memset(m, 0, sizeof(Kitchen));
-    m->descriptor = &kitchen_descriptor;
-}
-
-static void kitchen_int_map_entry_init(ProtobufCMessage *m)
-{
-    memset(m, 0, sizeof(KitchenIntMapEntry));
-    m->descriptor = &kitchen_int_map_entry_descriptor;
-    ((KitchenIntMapEntry *)m)->value = (char *)protobuf_c_empty_string;
-}
-
-static void kitchen_kids_entry_init(ProtobufCMessage *m)
-{
-    memset(m, 0, sizeof(KitchenKidsEntry));
-    m->descriptor = &kitchen_kids_entry_descriptor;
-    ((KitchenKidsEntry *)m)->key = (char *)protobuf_c_empty_string;
-}
 
 #define KF(nm, num, lbl, typ, q, desc, flg)                                                                  \
     {                                                                                                        \
@@ -165,7 +148,7 @@ static const ProtobufCMessageDescriptor kitchen_descriptor = {PROTOBUF_C__MESSAG
                                                               kitchen_by_name,
                                                               1,
                                                               kitchen_ranges,
-                                                              kitchen_init};
+                                                              NULL};
 static const ProtobufCMessageDescriptor kitchen_int_map_entry_descriptor = {
     PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
     "test.Kitchen.IntMapEntry",
@@ -178,7 +161,7 @@ static const ProtobufCMessageDescriptor kitchen_int_map_entry_descriptor = {
     kitchen_entry_by_name,
     1,
     kitchen_entry_ranges,
-    kitchen_int_map_entry_init};
+    NULL};
 static const ProtobufCMessageDescriptor kitchen_kids_entry_descriptor = {PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
                                                                          "test.Kitchen.KidsEntry",
                                                                          "KidsEntry",
@@ -190,7 +173,7 @@ static const ProtobufCMessageDescriptor kitchen_kids_entry_descriptor = {PROTOBU
                                                                          kitchen_entry_by_name,
                                                                          1,
                                                                          kitchen_entry_ranges,
-                                                                         kitchen_kids_entry_init};
+                                                                         NULL};
 
 #undef KF
 #undef KQ

@@ -1,8 +1,9 @@
 /*
  * The transcoder's front: the public request entry points
- * (gw_transcode_request, gw_transcode_fill_string_if_empty), query
- * parameters and path variables, field lookup by proto or JSON name, map
- * detection, and the client-facing error texts. Called by
+ * (gw_transcode_request with the route's body rule,
+ * gw_transcode_fill_string_if_empty), query parameters and path variables,
+ * field lookup by proto or JSON name, map and wrapper detection, and the
+ * client-facing error texts. Called by
  * worker/upstream_grpc.c; the other transcode_*.c files use the lookups and
  * error texts.
  *
@@ -112,6 +113,21 @@ bool gw_tc_is_map(const ProtobufCMessageDescriptor *parent, const ProtobufCField
            strcmp(e->name + pl + 1, e->short_name) == 0;
 }
 
+bool gw_tc_is_wrapper(const ProtobufCMessageDescriptor *d)
+{
+    static const char *const names[] = {"DoubleValue", "FloatValue",  "Int64Value",
+                                        "UInt64Value", "Int32Value",  "UInt32Value",
+                                        "BoolValue",   "StringValue", "BytesValue"};
+    static const char pkg[] = "google.protobuf.";
+    if (d->n_fields != 1 || d->fields[0].id != 1 || d->fields[0].label == PROTOBUF_C_LABEL_REPEATED ||
+        strncmp(d->name, pkg, sizeof(pkg) - 1) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(d->name + sizeof(pkg) - 1, names[i]) == 0)
+            return true;
+    return false;
+}
+
 /* ---- errors --------------------------------------------------------------- */
 
 static const char *type_name(ProtobufCType t)
@@ -198,9 +214,10 @@ void gw_tc_value_error(char *err, size_t errlen, const char *prefix, const Proto
 
 typedef enum { PARAM_OK, PARAM_UNKNOWN, PARAM_TOO_DEEP, PARAM_NOT_SCALAR, PARAM_BAD_VALUE } param_status_t;
 
-/* The message and field a parameter name leads to: "a", or "a.b" through
- * singular sub-messages (created as needed). On PARAM_BAD_VALUE, *st says
- * why a sub-message could not be made. */
+/* The message and field a parameter name (or a route's body field) leads
+ * to: "a", or "a.b" through singular sub-messages (created as needed). A
+ * wrapper field (google.protobuf.StringValue...) counts as a scalar. On
+ * PARAM_BAD_VALUE, *st says why a sub-message could not be made. */
 static param_status_t resolve(ProtobufCMessage **m, const char *name, size_t len,
                               const ProtobufCFieldDescriptor **f, tc_status_t *st)
 {
@@ -211,7 +228,9 @@ static param_status_t resolve(ProtobufCMessage **m, const char *name, size_t len
         if (*f == NULL)
             return PARAM_UNKNOWN;
         if (dot == NULL)
-            return (*f)->type == PROTOBUF_C_TYPE_MESSAGE ? PARAM_NOT_SCALAR : PARAM_OK;
+            return (*f)->type == PROTOBUF_C_TYPE_MESSAGE && !gw_tc_is_wrapper((*f)->descriptor)
+                       ? PARAM_NOT_SCALAR
+                       : PARAM_OK;
         if ((*f)->type != PROTOBUF_C_TYPE_MESSAGE || (*f)->label == PROTOBUF_C_LABEL_REPEATED)
             return PARAM_UNKNOWN;
         if (level == GW_TRANSCODE_MAX_DEPTH)
@@ -241,6 +260,31 @@ static int param_error(const gw_transcode_param_t *p, bool is_var, param_status_
     return GW_TRANSCODE_INVALID;
 }
 
+/* Store text into wrapper field f of m: into the "value" of its message
+ * (created if unset; a new element if repeated). */
+static tc_status_t store_wrapped(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, const char *s,
+                                 size_t n)
+{
+    const ProtobufCFieldDescriptor *vf = &((const ProtobufCMessageDescriptor *)f->descriptor)->fields[0];
+    ProtobufCMessage *w;
+    tc_value_t v;
+    tc_status_t st = gw_tc_from_text(vf, s, n, &v);
+    if (st != TC_OK)
+        return st;
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+        tc_value_t e = {.msg = gw_tc_new_message(f->descriptor)};
+        w = e.msg;
+        st = w == NULL ? TC_NOMEM : gw_tc_store(m, f, &e);
+    } else {
+        st = gw_tc_sub_message(m, f, &w);
+    }
+    if (st != TC_OK) {
+        gw_tc_value_free(vf, &v);
+        return st;
+    }
+    return gw_tc_store(w, vf, &v);
+}
+
 /* Set the field a parameter names. Unknown names are errors for query
  * parameters and ignored for path variables (the route table, not the
  * client, chose those). */
@@ -253,8 +297,12 @@ static int apply_param(ProtobufCMessage *m, const gw_transcode_param_t *p, bool 
     param_status_t ps = resolve(&m, p->name, p->name_len, &f, &st);
     if (ps == PARAM_UNKNOWN && is_var)
         return GW_TRANSCODE_OK;
-    if (ps == PARAM_OK && (st = gw_tc_from_text(f, p->value, p->value_len, &v)) == TC_OK)
+    if (ps == PARAM_OK && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        st = store_wrapped(m, f, p->value, p->value_len);
+        f = &((const ProtobufCMessageDescriptor *)f->descriptor)->fields[0]; /* for the error's type name */
+    } else if (ps == PARAM_OK && (st = gw_tc_from_text(f, p->value, p->value_len, &v)) == TC_OK) {
         st = gw_tc_store(m, f, &v);
+    }
     if (ps == PARAM_OK && st == TC_OK)
         return GW_TRANSCODE_OK;
     return param_error(p, is_var, ps == PARAM_OK ? PARAM_BAD_VALUE : ps, f, st, err, errlen);
@@ -262,9 +310,36 @@ static int apply_param(ProtobufCMessage *m, const gw_transcode_param_t *p, bool 
 
 /* ---- public entry points -------------------------------------------------- */
 
+/* A non-empty body into m as the route's `body` rule says: NULL none, "*"
+ * the whole message, else the field at that path (made as needed). */
+static int apply_body(ProtobufCMessage *m, const char *body, size_t len, const char *body_field, char *err,
+                      size_t errlen)
+{
+    if (body_field == NULL) {
+        snprintf(err, errlen, "invalid JSON body: this route takes no body");
+        return GW_TRANSCODE_INVALID;
+    }
+    if (strcmp(body_field, "*") == 0)
+        return gw_tc_parse_body(m, NULL, NULL, body, len, err, errlen);
+    const ProtobufCFieldDescriptor *f = NULL;
+    tc_status_t st = TC_OK;
+    const char *type = m->descriptor->name;
+    param_status_t ps = resolve(&m, body_field, strlen(body_field), &f, &st);
+    if (ps == PARAM_BAD_VALUE) { /* a fresh message: only memory can run out */
+        snprintf(err, errlen, "out of memory");
+        return GW_TRANSCODE_NOMEM;
+    }
+    if (ps != PARAM_OK && ps != PARAM_NOT_SCALAR) {
+        snprintf(err, errlen, "route body field \"%.64s\" is not a field path of %s", body_field, type);
+        return GW_TRANSCODE_ROUTE;
+    }
+    return gw_tc_parse_body(m, f, body_field, body, len, err, errlen);
+}
+
 int gw_transcode_request(const ProtobufCMessageDescriptor *desc, const char *body, size_t len,
-                         const gw_transcode_param_t *query, size_t nquery, const gw_transcode_param_t *vars,
-                         size_t nvars, ProtobufCMessage **out, char *err, size_t errlen)
+                         const char *body_field, const gw_transcode_param_t *query, size_t nquery,
+                         const gw_transcode_param_t *vars, size_t nvars, ProtobufCMessage **out, char *err,
+                         size_t errlen)
 {
     /* The message is ours until it is handed out in *out. */
     ProtobufCMessage *m = gw_tc_new_message(desc);
@@ -274,7 +349,7 @@ int gw_transcode_request(const ProtobufCMessageDescriptor *desc, const char *bod
     }
     int rc = GW_TRANSCODE_OK;
     if (body != NULL && len > 0)
-        rc = gw_tc_parse_body(m, body, len, err, errlen);
+        rc = apply_body(m, body, len, body_field, err, errlen);
     for (size_t i = 0; rc == GW_TRANSCODE_OK && i < nquery; i++)
         rc = apply_param(m, &query[i], false, err, errlen);
     for (size_t i = 0; rc == GW_TRANSCODE_OK && i < nvars; i++)
@@ -291,7 +366,16 @@ int gw_transcode_fill_string_if_empty(ProtobufCMessage *msg, const char *field, 
 {
     const ProtobufCFieldDescriptor *f =
         protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, field);
-    if (f == NULL || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
+    if (f == NULL || f->label == PROTOBUF_C_LABEL_REPEATED)
+        return 0;
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE && gw_tc_is_wrapper(f->descriptor) &&
+        ((const ProtobufCMessageDescriptor *)f->descriptor)->fields[0].type == PROTOBUF_C_TYPE_STRING) {
+        /* a google.protobuf.StringValue: its value, the wrapper made if unset */
+        if (gw_tc_sub_message(msg, f, &msg) != TC_OK)
+            return 0;
+        f = &msg->descriptor->fields[0];
+    }
+    if (f->type != PROTOBUF_C_TYPE_STRING)
         return 0;
     const char *cur = *(char **)gw_tc_member(msg, f);
     if (gw_tc_is_live(msg, f) && cur != NULL && cur[0] != '\0')

@@ -250,12 +250,15 @@ static int parse_scalar(jp_t *jp, ProtobufCMessage *m, const ProtobufCFieldDescr
     return st == TC_OK ? 0 : value_error(jp, f, st, NULL, &got);
 }
 
-/* A '{' for message field `f` of `m`: a new element if repeated. */
+/* A '{' for message field `f` of `m`: a new element if repeated. A
+ * wrapper (google.protobuf.Int32Value...) takes the bare value instead,
+ * stored into its one field. */
 static int parse_sub_message(jp_t *jp, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
     ProtobufCMessage *sub;
     tc_status_t st;
-    if (peek(jp) != '{')
+    bool wrapper = gw_tc_is_wrapper(f->descriptor);
+    if (!wrapper && peek(jp) != '{')
         return type_error(jp, f, "object");
     if (f->label == PROTOBUF_C_LABEL_REPEATED) {
         tc_value_t v = {.msg = gw_tc_new_message(f->descriptor)};
@@ -264,7 +267,9 @@ static int parse_sub_message(jp_t *jp, ProtobufCMessage *m, const ProtobufCField
     } else {
         st = gw_tc_sub_message(m, f, &sub);
     }
-    return st == TC_OK ? parse_message(jp, sub) : status_error(jp, f, st);
+    if (st != TC_OK)
+        return status_error(jp, f, st);
+    return wrapper ? parse_scalar(jp, sub, &sub->descriptor->fields[0]) : parse_message(jp, sub);
 }
 
 static int parse_array(jp_t *jp, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
@@ -463,8 +468,10 @@ static int parse_message(jp_t *jp, ProtobufCMessage *m)
 
 /* ---- entry points --------------------------------------------------------- */
 
-/* The message for a body we could not use: jansson's if it is not JSON. */
-static int body_error(const jp_t *jp, const char *body, size_t len, char *err, size_t errlen)
+/* The message for a body we could not use: jansson's if it is not JSON
+ * (any JSON value when the body is one field's value, else an object or
+ * array, as jansson reads by default). */
+static int body_error(const jp_t *jp, const char *body, size_t len, bool any, char *err, size_t errlen)
 {
     if (jp->status == JP_NOMEM) {
         snprintf(err, errlen, "out of memory");
@@ -475,7 +482,7 @@ static int body_error(const jp_t *jp, const char *body, size_t len, char *err, s
         return GW_TRANSCODE_INVALID;
     }
     json_error_t je;
-    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES | (any ? JSON_DECODE_ANY : 0), &je);
     if (j == NULL)
         snprintf(err, errlen, "invalid JSON body: %s (line %d, column %d)", je.text, je.line, je.column);
     else if (jp->status == JP_SYNTAX) /* a NUL byte jansson skips (transcode_lex.c) */
@@ -485,11 +492,31 @@ static int body_error(const jp_t *jp, const char *body, size_t len, char *err, s
     return GW_TRANSCODE_INVALID;
 }
 
-int gw_tc_parse_body(ProtobufCMessage *m, const char *body, size_t len, char *err, size_t errlen)
+/* The whole body as the value of field f of m, shown as `name` in errors. */
+static void parse_field_body(jp_t *jp, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                             const char *name)
+{
+    jp->depth = 1; /* m, the request or a message inside it, is open */
+    push(jp, name, strlen(name), 0, false);
+    if (parse_field(jp, m, f) == 0) {
+        skip_ws(jp);
+        if (jp->lx.p != jp->lx.end)
+            fail(jp, JP_SYNTAX);
+    }
+}
+
+int gw_tc_parse_body(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, const char *name,
+                     const char *body, size_t len, char *err, size_t errlen)
 {
     jp_t jp = {.lx = {body, body + len}, .err = err, .errlen = errlen};
     skip_ws(&jp);
-    if (peek(&jp) == '{') {
+    if (f == NULL && gw_tc_is_wrapper(m->descriptor)) { /* a wrapper request: its bare value */
+        f = &m->descriptor->fields[0];
+        name = f->name;
+    }
+    if (f != NULL) {
+        parse_field_body(&jp, m, f, name);
+    } else if (peek(&jp) == '{') {
         if (parse_message(&jp, m) == 0) {
             skip_ws(&jp);
             if (jp.lx.p != jp.lx.end)
@@ -501,5 +528,5 @@ int gw_tc_parse_body(ProtobufCMessage *m, const char *body, size_t len, char *er
     } else {
         fail(&jp, JP_SYNTAX);
     }
-    return jp.status == JP_OK ? GW_TRANSCODE_OK : body_error(&jp, body, len, err, errlen);
+    return jp.status == JP_OK ? GW_TRANSCODE_OK : body_error(&jp, body, len, f != NULL, err, errlen);
 }

@@ -89,8 +89,14 @@ const ProtobufCFieldDescriptor *gw_tc_field(const ProtobufCMessageDescriptor *d,
 /* Whether `f` of message `parent` is a map (a repeated XxxEntry{key=1,value=2}
  * nested in `parent`, named after the field as protoc names map entries). */
 bool gw_tc_is_map(const ProtobufCMessageDescriptor *parent, const ProtobufCFieldDescriptor *f);
-/* calloc + init; free with protobuf_c_message_free_unpacked. NULL on OOM.
- * (transcode_value.c, like gw_tc_type_size) */
+/* Whether `d` is one of google/protobuf/wrappers.proto's messages
+ * (DoubleValue ... BytesValue, by full name), which JSON shows as the bare
+ * value of its one field (the proto3 JSON mapping). */
+bool gw_tc_is_wrapper(const ProtobufCMessageDescriptor *d);
+/* A new message with the descriptor's defaults, made without the generated
+ * message_init (runtime descriptors have none); free with
+ * protobuf_c_message_free_unpacked. NULL on OOM. (transcode_value.c, like
+ * gw_tc_type_size) */
 ProtobufCMessage *gw_tc_new_message(const ProtobufCMessageDescriptor *d);
 /* Bytes one element of a field of this type takes in a message. */
 size_t gw_tc_type_size(ProtobufCType type);
@@ -104,6 +110,8 @@ tc_status_t gw_tc_from_bool(const ProtobufCFieldDescriptor *f, bool b, tc_value_
 /* Set a singular field (replacing and freeing an old value) or append to a
  * repeated one. Takes ownership of `v` whatever it returns. */
 tc_status_t gw_tc_store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, tc_value_t *v);
+/* Free what a value for `f` owns (when it is not to be stored). */
+void gw_tc_value_free(const ProtobufCFieldDescriptor *f, tc_value_t *v);
 /* The sub-message in singular message field `f` of `m`, created if unset. */
 tc_status_t gw_tc_sub_message(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, ProtobufCMessage **out);
 
@@ -174,17 +182,24 @@ void gw_tc_value_error(char *err, size_t errlen, const char *prefix, const Proto
 
 /* ---- the body parser (transcode_in.c) ---- */
 
-/* Fill `m` from a JSON body. Returns GW_TRANSCODE_OK / _INVALID / _NOMEM with
- * err written on failure; `m` stays valid for free_unpacked either way. */
-int gw_tc_parse_body(ProtobufCMessage *m, const char *body, size_t len, char *err, size_t errlen);
+/* Fill `m` from a JSON body: the whole message (f NULL: a JSON object, or
+ * the bare value of a wrapper message), or only its field `f` (any JSON
+ * value that fits the field; errors show the field as `name`, its path from
+ * the request). Returns GW_TRANSCODE_OK / _INVALID / _NOMEM with err written
+ * on failure; `m` stays valid for free_unpacked either way. */
+int gw_tc_parse_body(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, const char *name,
+                     const char *body, size_t len, char *err, size_t errlen);
 /* Whether jansson (flags 0) would accept this text (transcode_lex.c): used
  * by the tests and the fuzzer to check the grammar is exactly jansson's. */
 bool gw_tc_json_valid(const char *s, size_t len);
 
 /* ---- the writer (transcode_out.c) ---- */
 
-/* Render `msg`, starting with a buffer of `size_hint` bytes, leaving out the
- * fields named in the comma-separated `redact` (NULL: none). */
-char *gw_tc_write(const ProtobufCMessage *msg, size_t size_hint, const char *redact, size_t *len_out);
+/* Render `msg` (or, if `field` is not NULL, only the value of that field of
+ * msg: null when it is absent or redacted), starting with a buffer of
+ * `size_hint` bytes, leaving out the fields named in the comma-separated
+ * `redact` (NULL: none). */
+char *gw_tc_write(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *field, size_t size_hint,
+                  const char *redact, size_t *len_out);
 
 #endif

@@ -2,14 +2,16 @@
  * The reply side of the transcoder: protobuf-c message -> compact JSON, by
  * descriptor (gw_transcode_response), and wire bytes -> JSON through a
  * scratch arena (gw_transcode_response_packed), leaving out the fields named
- * in RESPONSE_REDACT_FIELDS at any depth (gw_transcode_response_redacted). Called by
- * worker/upstream_grpc.c for every backend reply; the mapping rules are in
- * worker/transcode/transcode.h.
+ * in RESPONSE_REDACT_FIELDS at any depth (gw_transcode_response_redacted),
+ * and rendering only the route's response_body field when it has one.
+ * Called by worker/upstream_grpc.c for every backend reply; the mapping
+ * rules are in worker/transcode/transcode.h.
  *
  * Memory: the JSON text is built in one growable core/buf.h buffer (doubles as
  * needed) handed to the caller; nothing else is allocated except the
  * arena chunks of the packed path (a 16 KiB stack block, then malloc'd
- * chunks), all released before returning.
+ * chunks) and, for a response_body below an unset message, one empty
+ * message standing in for it, all released before returning.
  */
 #include <math.h>
 #include <stdalign.h>
@@ -358,43 +360,77 @@ static void put_key(out_t *o, const char *name, bool first)
     o->b.len = (size_t)(d - o->b.data);
 }
 
+/* Whether field f of m has a value to show: of a oneof, only the member
+ * that is set; a field with explicit presence (proto2 `optional`, proto3
+ * `optional`: LABEL_OPTIONAL) only when present, by the rule protobuf-c's
+ * pack uses (has_ flag; a string not NULL and not its default). Optional
+ * sub-messages stay as they are: null when unset. */
+static bool is_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    const char *base = (const char *)m;
+    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+        return *(const uint32_t *)(base + f->quantifier_offset) == f->id;
+    if (f->label != PROTOBUF_C_LABEL_OPTIONAL || f->type == PROTOBUF_C_TYPE_MESSAGE)
+        return true;
+    if (f->type == PROTOBUF_C_TYPE_STRING) {
+        const char *s = *(const char *const *)(base + f->offset);
+        return s != NULL && s != f->default_value;
+    }
+    return *(const protobuf_c_boolean *)(base + f->quantifier_offset);
+}
+
+/* The value of field f of m (present or not): an array or object for
+ * repeated fields and maps. */
+static void put_field(out_t *o, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    const char *base = (const char *)m;
+    if (f->label != PROTOBUF_C_LABEL_REPEATED) {
+        put_value(o, f, base + f->offset);
+        return;
+    }
+    size_t n = *(const size_t *)(base + f->quantifier_offset);
+    const void *arr = *(const void *const *)(base + f->offset);
+    if (gw_tc_is_map(m->descriptor, f))
+        put_map(o, f, arr, n);
+    else
+        put_repeated(o, f, arr, n);
+}
+
 static void put_message(out_t *o, const ProtobufCMessage *m)
 {
     const ProtobufCMessageDescriptor *d = m->descriptor;
-    const char *base = (const char *)m;
     bool first = true;
+    if (gw_tc_is_wrapper(d)) { /* google.protobuf.Int32Value...: the bare value */
+        put_value(o, &d->fields[0], (const char *)m + d->fields[0].offset);
+        return;
+    }
     putc_(o, '{');
     for (unsigned i = 0; i < d->n_fields && !o->b.truncated; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
-        /* of a oneof, only the member that is set */
-        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-            *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+        if (!is_present(m, f))
             continue;
         if (o->redact != NULL && redacted(o->redact, f->name))
             continue; /* RESPONSE_REDACT_FIELDS, at any depth */
         put_key(o, f->name, first);
         first = false;
-        if (f->label != PROTOBUF_C_LABEL_REPEATED) {
-            put_value(o, f, base + f->offset);
-            continue;
-        }
-        size_t n = *(const size_t *)(base + f->quantifier_offset);
-        const void *arr = *(const void *const *)(base + f->offset);
-        if (gw_tc_is_map(d, f))
-            put_map(o, f, arr, n);
-        else
-            put_repeated(o, f, arr, n);
+        put_field(o, m, f);
     }
     putc_(o, '}');
 }
 
-char *gw_tc_write(const ProtobufCMessage *msg, size_t size_hint, const char *redact, size_t *len_out)
+char *gw_tc_write(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *field, size_t size_hint,
+                  const char *redact, size_t *len_out)
 {
     out_t o = {.redact = redact};
     gw_buf_init(&o.b, size_hint < 64 ? 64 : size_hint);
     if (o.b.data == NULL)
         return NULL;
-    put_message(&o, msg);
+    if (field == NULL)
+        put_message(&o, msg);
+    else if (is_present(msg, field) && (redact == NULL || !redacted(redact, field->name)))
+        put_field(&o, msg, field);
+    else
+        PUT_LIT(&o, "null");
     putc_(&o, '\0');
     if (o.b.truncated) {
         gw_buf_free(&o.b);
@@ -409,7 +445,7 @@ char *gw_tc_write(const ProtobufCMessage *msg, size_t size_hint, const char *red
 
 char *gw_transcode_response(const ProtobufCMessage *msg, size_t *len_out)
 {
-    return gw_tc_write(msg, 4096, NULL, len_out);
+    return gw_tc_write(msg, NULL, 4096, NULL, len_out);
 }
 
 /* ---- scratch arena for unpacking ------------------------------------------ */
@@ -471,11 +507,67 @@ static void arena_release(arena_t *a)
 int gw_transcode_response_packed(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
                                  char **json_out, size_t *len_out)
 {
-    return gw_transcode_response_redacted(desc, data, len, NULL, json_out, len_out);
+    return gw_transcode_response_redacted(desc, data, len, NULL, NULL, json_out, len_out);
+}
+
+/* ---- response_body: one field of the reply -------------------------------- */
+
+/* The field `path` ("a", "a.b" through singular sub-messages) names inside
+ * *m: *m becomes the message holding it, or NULL when a message on the way
+ * is unset (its fields are then all at their defaults; *holder gets the
+ * type that holds the field). *hidden is set when a name on the way is
+ * redacted. NULL when the path names no field. */
+static const ProtobufCFieldDescriptor *find_field(const ProtobufCMessage **m, const char *path,
+                                                  const char *redact,
+                                                  const ProtobufCMessageDescriptor **holder, bool *hidden)
+{
+    const ProtobufCMessageDescriptor *d = (*m)->descriptor;
+    for (;;) {
+        const char *dot = strchr(path, '.');
+        size_t n = dot != NULL ? (size_t)(dot - path) : strlen(path);
+        const ProtobufCFieldDescriptor *f = gw_tc_field(d, path, n);
+        if (f == NULL)
+            return NULL;
+        *hidden = *hidden || (redact != NULL && redacted(redact, f->name));
+        *holder = d;
+        if (dot == NULL)
+            return f;
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE || f->label == PROTOBUF_C_LABEL_REPEATED)
+            return NULL;
+        if (*m != NULL)
+            *m = is_present(*m, f) ? *(const ProtobufCMessage *const *)((const char *)*m + f->offset) : NULL;
+        d = f->descriptor;
+        path = dot + 1;
+    }
+}
+
+/* Render field `path` of msg (or the whole of it, path NULL). */
+static int write_reply(const ProtobufCMessage *msg, const char *path, size_t size_hint, const char *redact,
+                       char **json_out, size_t *len_out)
+{
+    const ProtobufCFieldDescriptor *f = NULL;
+    ProtobufCMessage *empty = NULL; /* ours: stands in for an unset message on the path */
+    bool hidden = false;
+    if (path != NULL) {
+        const ProtobufCMessageDescriptor *holder = NULL;
+        if ((f = find_field(&msg, path, redact, &holder, &hidden)) == NULL)
+            return GW_TRANSCODE_ROUTE;
+        if (msg == NULL && (msg = empty = gw_tc_new_message(holder)) == NULL)
+            return GW_TRANSCODE_NOMEM;
+    }
+    char *json = hidden ? strdup("null") : gw_tc_write(msg, f, size_hint, redact, len_out);
+    if (hidden && json != NULL && len_out != NULL)
+        *len_out = 4;
+    protobuf_c_message_free_unpacked(empty, NULL);
+    if (json == NULL)
+        return GW_TRANSCODE_NOMEM;
+    *json_out = json;
+    return GW_TRANSCODE_OK;
 }
 
 int gw_transcode_response_redacted(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
-                                   const char *redact, char **json_out, size_t *len_out)
+                                   const char *redact, const char *response_field, char **json_out,
+                                   size_t *len_out)
 {
     alignas(max_align_t) unsigned char stack[ARENA_STACK];
     arena_t arena = {.block = stack, .cap = sizeof(stack)};
@@ -486,10 +578,7 @@ int gw_transcode_response_redacted(const ProtobufCMessageDescriptor *desc, const
         return GW_TRANSCODE_INVALID;
     }
     /* JSON repeats every field name, so it runs about 2-3x the wire size. */
-    char *json = gw_tc_write(msg, len * 3 + 256, redact, len_out);
+    int rc = write_reply(msg, response_field, len * 3 + 256, redact, json_out, len_out);
     arena_release(&arena);
-    if (json == NULL)
-        return GW_TRANSCODE_NOMEM;
-    *json_out = json;
-    return GW_TRANSCODE_OK;
+    return rc;
 }

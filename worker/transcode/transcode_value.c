@@ -17,11 +17,31 @@
 
 /* ---- messages ------------------------------------------------------------- */
 
+/* Zeroes, then each singular field's default from the descriptor, as
+ * protobuf-c's own unpack does for descriptors without message_init (those
+ * built at run time by core/descset.c): generated init functions are never
+ * called. Strings and sub-messages point at their defaults (free_unpacked
+ * and release_singular never free those); other defaults are copied. A
+ * oneof member is skipped: its storage is shared and its case is 0, so its
+ * default is never read, and a pointer left in the union would be
+ * misread as another member's value. */
 ProtobufCMessage *gw_tc_new_message(const ProtobufCMessageDescriptor *d)
 {
     ProtobufCMessage *m = calloc(1, d->sizeof_message);
-    if (m != NULL)
-        protobuf_c_message_init(d, m);
+    if (m == NULL)
+        return NULL;
+    m->descriptor = d;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->default_value == NULL || f->label == PROTOBUF_C_LABEL_REPEATED ||
+            (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+            continue;
+        void *p = gw_tc_member(m, f);
+        if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE)
+            *(const void **)p = f->default_value;
+        else
+            memcpy(p, f->default_value, gw_tc_type_size(f->type));
+    }
     return m;
 }
 
@@ -268,8 +288,7 @@ tc_status_t gw_tc_from_text(const ProtobufCFieldDescriptor *f, const char *s, si
 
 /* ---- storage -------------------------------------------------------------- */
 
-/* Free what tc_value_t owns (when it could not be stored). */
-static void value_free(const ProtobufCFieldDescriptor *f, tc_value_t *v)
+void gw_tc_value_free(const ProtobufCFieldDescriptor *f, tc_value_t *v)
 {
     if (f->type == PROTOBUF_C_TYPE_STRING)
         free(v->str);
@@ -311,7 +330,7 @@ static tc_status_t append(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f
         size_t cap = n == 0 ? 4 : 2 * n;
         void *grown = cap <= SIZE_MAX / size ? realloc(*arr, cap * size) : NULL;
         if (grown == NULL) {
-            value_free(f, v);
+            gw_tc_value_free(f, v);
             return TC_NOMEM;
         }
         *arr = grown;
@@ -329,7 +348,7 @@ tc_status_t gw_tc_store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, 
         /* The members share storage; only the one named by the case holds a value. */
         uint32_t *which = (uint32_t *)((char *)m + f->quantifier_offset);
         if (*which != 0 && *which != f->id) {
-            value_free(f, v);
+            gw_tc_value_free(f, v);
             return TC_ONEOF;
         }
         if (*which == f->id)
