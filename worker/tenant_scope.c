@@ -89,6 +89,20 @@ static bool foreign(const char *s, const char *own)
     return s != NULL && s[0] != '\0' && strcmp(s, own) != 0;
 }
 
+/* A google.protobuf.StringValue field named like the tenant field carries
+ * the tenant too (the transcoder reads it as a bare string). */
+static bool is_wrapped_tenant(const ProtobufCFieldDescriptor *f, const char *tf)
+{
+    return f->type == PROTOBUF_C_TYPE_MESSAGE && strcmp(f->name, tf) == 0 &&
+           strcmp(((const ProtobufCMessageDescriptor *)f->descriptor)->name, "google.protobuf.StringValue") == 0;
+}
+
+/* The string inside a StringValue (its one field), or NULL when unset. */
+static const char *wrapped_value(const ProtobufCMessage *w)
+{
+    return w != NULL ? *(const char *const *)((const char *)w + w->descriptor->fields[0].offset) : NULL;
+}
+
 /* The first tenant_id field anywhere in m holding another tenant, or NULL.
  * Depth is bounded by the transcoder (GW_TRANSCODE_MAX_DEPTH); deeper
  * counts as foreign rather than being skipped. */
@@ -104,6 +118,7 @@ static const char *foreign_in(const ProtobufCMessage *m, const char *tf, const c
             *(const uint32_t *)(base + f->quantifier_offset) != f->id)
             continue;
         bool tenant = f->type == PROTOBUF_C_TYPE_STRING && strcmp(f->name, tf) == 0;
+        bool wrapped = is_wrapped_tenant(f, tf);
         if (!tenant && f->type != PROTOBUF_C_TYPE_MESSAGE)
             continue;
         size_t n = 1;
@@ -115,6 +130,11 @@ static const char *foreign_in(const ProtobufCMessage *m, const char *tf, const c
         for (size_t k = 0; k < n; k++) {
             if (tenant && foreign(v[k], own))
                 return v[k];
+            if (wrapped) {
+                if (foreign(wrapped_value(v[k]), own))
+                    return wrapped_value(v[k]);
+                continue;
+            }
             const char *hit = !tenant && v[k] != NULL ? foreign_in(v[k], tf, own, depth + 1) : NULL;
             if (hit != NULL)
                 return hit;
@@ -127,6 +147,14 @@ static const char *foreign_in(const ProtobufCMessage *m, const char *tf, const c
 static const char *top_tenant(const ProtobufCMessage *m, const char *tf)
 {
     const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, tf);
+    bool live = f != NULL && (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
+                              *(const uint32_t *)((const char *)m + f->quantifier_offset) == f->id);
+    if (f != NULL && f->label != PROTOBUF_C_LABEL_REPEATED && is_wrapped_tenant(f, tf)) {
+        if (!live)
+            return "";
+        const char *w = wrapped_value(*(const ProtobufCMessage *const *)((const char *)m + f->offset));
+        return w != NULL ? w : "";
+    }
     if (f == NULL || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
         return NULL;
     if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&

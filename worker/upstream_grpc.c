@@ -88,7 +88,7 @@ ProtobufCMessage *gw_upstream_grpc_input(gw_request_t *r)
     char err[512];
     /* "*": the body is the whole message (the route's google.api.http body
      * rule is wired in by the route table later) */
-    int rc = gw_transcode_request(r->match.route->input, body->base, body->base ? body->len : 0, "*", query,
+    int rc = gw_transcode_request(r->match.route->input, body->base, body->base ? body->len : 0, r->match.route->body, query,
                                   nquery, vars, nvars, &msg, err, sizeof(err));
     if (rc != GW_TRANSCODE_OK) {
         gw_respond_error(r, rc == GW_TRANSCODE_INVALID ? 400 : 500, NULL,
@@ -150,7 +150,7 @@ static void respond_reply(gw_request_t *r, const gw_route_t *route, const gw_grp
     size_t len;
     /* RESPONSE_REDACT_FIELDS never reach the client, nor the cache (stored below) */
     int rc = gw_transcode_response_redacted(route->output, res->reply, res->reply_len,
-                                            r->w->cfg->response_redact_fields, NULL, &json, &len);
+                                            r->w->cfg->response_redact_fields, route->response_body, &json, &len);
     if (rc != GW_TRANSCODE_OK) {
         gw_respond_error(r, rc == GW_TRANSCODE_INVALID ? 502 : 500, NULL,
                          rc == GW_TRANSCODE_INVALID ? "malformed reply from backend"
