@@ -34,7 +34,7 @@ LDLIBS := -lh2o-evloop -lgrpc -lgpr -lprotobuf-c -lhiredis -ljwt -ljansson -lssl
 
 # Debian 12 packages: what the build needs, what the tests need, what the benchmarks need.
 DEB_BUILD := gcc make pkg-config libssl-dev libh2o-evloop-dev libgrpc-dev libprotobuf-c-dev \
-	protobuf-c-compiler libhiredis-dev libjansson-dev libjwt-dev liburcu-dev zlib1g-dev
+	protobuf-c-compiler protobuf-compiler libprotobuf-dev libhiredis-dev libjansson-dev libjwt-dev liburcu-dev zlib1g-dev
 DEB_TEST := libcmocka-dev redis-server redis-tools prometheus python3 python3-pytest curl procps iproute2 \
 	dpkg-dev lintian systemd
 DEB_RUN := redis-server curl
@@ -48,6 +48,11 @@ GW_SRC := $(wildcard core/*.c) $(wildcard shm/*.c) $(wildcard worker/*.c) $(wild
 	$(wildcard worker/transcode/*.c) $(filter-out master/main.c,$(wildcard master/*.c))
 GW_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(GW_SRC)) $(patsubst $(GEN)/%.c,$(OBJ)/gen/%.o,$(GEN_C))
 LIBGW := $(BUILD)/libgw.a
+# The bundled descriptor set (gw_descset_add_bundled): protoc's FileDescriptorSet
+# of proto/, linked in by core/bundled.S; stays in $(BUILD), never committed.
+BUNDLED_PB := $(BUILD)/bundled.pb
+BUNDLED_PROTO := $(wildcard proto/*.proto) $(wildcard proto/google/api/*.proto)
+GW_OBJ += $(OBJ)/core/bundled.o
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -107,6 +112,35 @@ $(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto | $(BUILD)/.deps-build
 $(OBJ)/gen/%.o: $(GEN)/%.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(GEN_CFLAGS) -c -o $@ $<
+
+# ---- bundled descriptor set -----------------------------------------------
+$(BUNDLED_PB): $(BUNDLED_PROTO) | $(BUILD)/.deps-build
+	@mkdir -p $(@D)
+	protoc -Iproto --include_imports --descriptor_set_out=$@ proto/auth.proto proto/user.proto proto/tenant.proto
+
+$(OBJ)/core/bundled.o: core/bundled.S $(BUNDLED_PB)
+	@mkdir -p $(@D)
+	$(CC) -DGW_BUNDLED_PB='"$(abspath $(BUNDLED_PB))"' -c -o $@ $<
+
+# tests/unit/test_descset.c compares the runtime descriptors with protoc-c's
+# for the bundled .proto files and for its own tests/unit/descset_*.proto.
+DESCSET_TEST_PROTO := $(wildcard tests/unit/descset_*.proto)
+DESCSET_TEST_GEN := $(patsubst tests/unit/%.proto,$(BUILD)/tests/gen/%.pb-c.c,$(DESCSET_TEST_PROTO))
+DESCSET_TEST_PB := $(BUILD)/tests/descset_test.pb
+$(BUILD)/tests/gen/%.pb-c.c $(BUILD)/tests/gen/%.pb-c.h: tests/unit/%.proto | $(BUILD)/.deps-build
+	@mkdir -p $(@D)
+	protoc-c --proto_path=tests/unit --c_out=$(@D) $<
+$(DESCSET_TEST_PB): $(DESCSET_TEST_PROTO) tests/unit/descset3opt.proto | $(BUILD)/.deps-build
+	@mkdir -p $(@D)
+	protoc -Itests/unit --include_imports --descriptor_set_out=$@ $^
+$(OBJ)/tests/gen/%.o: $(BUILD)/tests/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(BUILD)/tests/gen $(GEN_CFLAGS) -c -o $@ $<
+$(OBJ)/tests/unit/test_descset.o: CPPFLAGS += -I$(BUILD)/tests/gen -DGW_TEST_PB='"$(DESCSET_TEST_PB)"' \
+	-DGW_BUNDLED_PB='"$(BUNDLED_PB)"'
+$(OBJ)/tests/unit/test_descset.o: $(DESCSET_TEST_GEN:.c=.h) $(DESCSET_TEST_PB) $(BUNDLED_PB)
+$(BUILD)/tests/test_descset: $(patsubst $(BUILD)/tests/gen/%.c,$(OBJ)/tests/gen/%.o,$(DESCSET_TEST_GEN))
+.SECONDARY: $(DESCSET_TEST_GEN) $(DESCSET_TEST_GEN:.c=.h)
 
 # ---- our code ------------------------------------------------------------
 $(OBJ)/%.o: %.c | $(GEN_H) $(BUILD)/.deps-build
@@ -172,6 +206,10 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(FUZZ_WARN
 FUZZ_LIB_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_OBJ := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(GW_SRC))
 FUZZ_GEN_OBJ := $(patsubst $(GEN)/%.c,$(BUILD)/fuzz/gen/%.o,$(GEN_C))
+FUZZ_OBJ += $(BUILD)/fuzz/obj/core/bundled.o
+$(BUILD)/fuzz/obj/core/bundled.o: core/bundled.S $(BUNDLED_PB) | $(BUILD)/.deps-fuzz
+	@mkdir -p $(@D)
+	clang -DGW_BUNDLED_PB='"$(abspath $(BUNDLED_PB))"' -c -o $@ $<
 $(BUILD)/fuzz/gen/%.o: $(GEN)/%.c | $(BUILD)/.deps-fuzz $(GEN_H)
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_LIB_CFLAGS) -w -Dregister=register_ -c -o $@ $<
