@@ -222,7 +222,16 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libgw.a | $(BUILD)/.deps-fuzz
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(BUILD)/fuzz/libgw.a $(LDLIBS)
 -include $(shell find $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)
-fuzz: $(FUZZ_BIN)
+# fuzz_descset's seeds: the bundled set and one set per proto/*.proto (built, never committed).
+FUZZ_SEEDS := $(BUILD)/fuzz/seeds/descset.stamp
+$(FUZZ_SEEDS): $(BUNDLED_PB) $(BUNDLED_PROTO)
+	@mkdir -p $(BUILD)/fuzz/seeds/descset
+	cp $(BUNDLED_PB) $(BUILD)/fuzz/seeds/descset/bundled.pb
+	for p in $(PROTO_SRC); do \
+	  protoc -Iproto --descriptor_set_out=$(BUILD)/fuzz/seeds/descset/$$(basename $$p .proto).pb $$p || exit 1; \
+	done
+	touch $@
+fuzz: $(FUZZ_BIN) $(FUZZ_SEEDS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_BIN)
 
 # Faults under load (tests/chaos/README.md); a 40 s run is part of `make test`.

@@ -227,6 +227,11 @@ const ProtobufCEnumDescriptor *gw_descset_enum(const gw_descset_t *set, const ch
     return e != NULL ? (*e)->built : NULL;
 }
 
+const ProtobufCMessageDescriptor *gw_ds_message_at(const gw_descset_t *set, size_t i)
+{
+    return set->linked && i < set->index.nmsgs ? set->index.msgs[i]->built : NULL;
+}
+
 size_t gw_descset_nservices(const gw_descset_t *set)
 {
     return set->linked ? set->index.nservices : 0;

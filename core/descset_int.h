@@ -1,6 +1,7 @@
 /*
  * Internals of the descriptor set (core/descset.c, descset_wire.c,
- * descset_build.c); nothing outside those three files includes this.
+ * descset_build.c, descset_default.c); nothing else includes this but the
+ * fuzz target (tests/fuzz/fuzz_descset.c, for gw_ds_message_at).
  *
  * descset_wire.c decodes FileDescriptorSet bytes into the plain model below
  * (ds_file_t and friends, every byte in the set's arena); descset_build.c
@@ -112,6 +113,10 @@ typedef struct {
     size_t len;
 } ds_err_t;
 int gw_ds_fail(ds_err_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Every message of a linked set, by index (sorted by full name); NULL past
+ * the end. For tests that walk them all. */
+const ProtobufCMessageDescriptor *gw_ds_message_at(const gw_descset_t *set, size_t i);
 
 /* The files decoded so far (descset.c). */
 ds_file_t *gw_ds_files(const gw_descset_t *set);
