@@ -6,6 +6,7 @@
 #   make check-layers  fail on an include that goes the wrong way between layers
 #   make test-asan  the same suite with ASan + UBSan + LeakSanitizer
 #   make bench      benchmarks against nginx, results in docs/PERFORMANCE.md
+#   make bench-transcode  protobuf-c with runtime (descriptor set) vs generated descriptors
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS each
 #   make chaos      faults under load for CHAOS_SECONDS (tests/chaos)
 #   make deps       install missing Debian packages (as root) or print the apt-get line
@@ -60,7 +61,8 @@ TEST_UTIL_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 BACKEND_SRC := $(wildcard tests/backends/*.c)
 BACKEND_BIN := $(if $(BACKEND_SRC),$(BUILD)/bin/demo-backend)
 
-.PHONY: all deps deps-run deps-test deps-bench deps-fuzz run test test-unit test-integration test-asan bench fuzz chaos \
+.PHONY: all deps deps-run deps-test deps-bench deps-fuzz run test test-unit test-integration test-asan bench bench-transcode \
+	fuzz chaos \
 	format clean check-config check-layers install deb
 .DELETE_ON_ERROR:
 # Generated protobuf-c sources are intermediates: keep them between builds.
@@ -194,6 +196,14 @@ test-asan:
 
 bench: $(BUILD)/.deps-bench $(BUILD)/.deps-test all
 	@BUILD=$(BUILD) GW_BIN=$(BIN)/api-gateway GW_BACKEND=$(BACKEND_BIN) tests/bench/run.sh
+
+# protobuf-c unpack + pack with runtime descriptors (core/descset.c) against
+# the generated ones; fails when the runtime path is over 5% slower.
+bench-transcode: $(BUILD)/bench/bench_descset
+	$(BUILD)/bench/bench_descset
+$(BUILD)/bench/bench_descset: tests/bench/bench_descset.c $(LIBGW)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBGW) $(LDLIBS)
 
 # libFuzzer targets: our sources built once with clang and coverage into
 # $(BUILD)/fuzz/libgw.a, which every target links (a target pulls only the
