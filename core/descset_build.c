@@ -104,12 +104,12 @@ static ProtobufCIntRange *int_ranges(gw_descset_t *set, const int32_t *v, size_t
 
 /* ---- enums ---------------------------------------------------------------- */
 
-static const ProtobufCEnumValue *sort_values;
-
-static int cmp_value_idx(const void *a, const void *b)
+/* By number, then declaration order (qsort_r over indexes into `values`). */
+static int cmp_value_idx(const void *a, const void *b, void *values)
 {
+    const ProtobufCEnumValue *v = values;
     unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
-    int32_t vx = sort_values[x].value, vy = sort_values[y].value;
+    int32_t vx = v[x].value, vy = v[y].value;
     return vx != vy ? (vx < vy ? -1 : 1) : (x < y ? -1 : x > y);
 }
 
@@ -131,8 +131,7 @@ static int build_enum(gw_descset_t *set, ds_enum_t *e, ds_err_t *err)
         return oom(err);
     for (unsigned i = 0; i < n; i++)
         order[i] = i;
-    sort_values = e->values;
-    qsort(order, n, sizeof(*order), cmp_value_idx);
+    qsort_r(order, n, sizeof(*order), cmp_value_idx, e->values);
     for (size_t j = 0; j < n; j++) {
         const ProtobufCEnumValue *v = &e->values[order[j]];
         if (j == 0 || v->value != vals[nu - 1].value) {
@@ -296,19 +295,18 @@ static size_t layout(const ds_msg_t *m, ProtobufCFieldDescriptor *fs)
     return (off + _Alignof(ProtobufCMessage) - 1) & ~(_Alignof(ProtobufCMessage) - 1);
 }
 
-static const ds_field_t *sort_fields;
-
-static int cmp_field_number(const void *a, const void *b)
+/* Indexes into a field array, by number (ds_field_t) or by name (built). */
+static int cmp_field_number(const void *a, const void *b, void *fields)
 {
-    int32_t x = sort_fields[*(const unsigned *)a].number, y = sort_fields[*(const unsigned *)b].number;
+    const ds_field_t *f = fields;
+    int32_t x = f[*(const unsigned *)a].number, y = f[*(const unsigned *)b].number;
     return x < y ? -1 : x > y;
 }
 
-static const ProtobufCFieldDescriptor *sort_built;
-
-static int cmp_field_name(const void *a, const void *b)
+static int cmp_field_name(const void *a, const void *b, void *fields)
 {
-    return strcmp(sort_built[*(const unsigned *)a].name, sort_built[*(const unsigned *)b].name);
+    const ProtobufCFieldDescriptor *f = fields;
+    return strcmp(f[*(const unsigned *)a].name, f[*(const unsigned *)b].name);
 }
 
 static int build_message(gw_descset_t *set, const ds_index_t *ix, ds_msg_t *m, ds_err_t *err)
@@ -331,8 +329,7 @@ static int build_message(gw_descset_t *set, const ds_index_t *ix, ds_msg_t *m, d
     for (size_t i = 0; i < n; i++)
         if (gw_ds_field_default(set, m, &m->fields[i], &decl[i], err) < 0)
             return -1;
-    sort_fields = m->fields;
-    qsort(order, n, sizeof(*order), cmp_field_number);
+    qsort_r(order, n, sizeof(*order), cmp_field_number, m->fields);
     for (size_t i = 0; i < n; i++) {
         fs[i] = decl[order[i]];
         numbers[i] = (int32_t)fs[i].id;
@@ -341,8 +338,7 @@ static int build_message(gw_descset_t *set, const ds_index_t *ix, ds_msg_t *m, d
             return gw_ds_fail(err, "%s: message %s: field number %d used twice", m->file->name, m->full_name,
                               (int)numbers[i]);
     }
-    sort_built = fs;
-    qsort(by_name, n, sizeof(*by_name), cmp_field_name);
+    qsort_r(by_name, n, sizeof(*by_name), cmp_field_name, fs);
     md->magic = PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC;
     md->name = m->full_name;
     md->short_name = m->short_name;

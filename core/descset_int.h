@@ -1,6 +1,6 @@
 /*
  * Internals of the descriptor set (core/descset.c, descset_wire.c,
- * descset_build.c, descset_default.c); nothing else includes this but the
+ * descset_http.c, descset_build.c, descset_default.c); nothing else includes this but the
  * fuzz target (tests/fuzz/fuzz_descset.c, for gw_ds_message_at).
  *
  * descset_wire.c decodes FileDescriptorSet bytes into the plain model below
@@ -126,6 +126,48 @@ ds_file_t *gw_ds_files(const gw_descset_t *set);
 int gw_ds_check_dup(gw_descset_t *set, const char *name, const uint8_t *bytes, size_t len, const char *origin,
                     ds_err_t *err);
 void gw_ds_append(gw_descset_t *set, ds_file_t *file);
+
+/* ---- the wire reader (descset_wire.c; descset_http.c uses it too) ---- */
+typedef struct {
+    const uint8_t *p, *end;
+} ds_wire_t;
+
+typedef struct {
+    uint32_t num;
+    int wt;
+    uint64_t v;          /* wire types 0, 1, 5 */
+    const uint8_t *data; /* wire type 2 */
+    size_t len;
+} ds_wfield_t;
+
+/* One decoding: the input's start (error offsets count from it), the set,
+ * where errors go, and the file being decoded (for semantic errors). */
+typedef struct {
+    gw_descset_t *set;
+    const uint8_t *base;
+    const char *origin;
+    ds_err_t *err;
+    ds_file_t *file;
+} ds_dec_t;
+
+/* Next field of w: 1, 0 at the end, or -1 having written the error. */
+int gw_ds_next(ds_dec_t *d, ds_wire_t *w, ds_wfield_t *f);
+/* f has wire type wt, else -1 with "bad wire data". */
+int gw_ds_want(ds_dec_t *d, const ds_wire_t *w, const ds_wfield_t *f, int wt);
+/* A length-delimited field as an arena string (NUL bytes refused). */
+int gw_ds_get_str(ds_dec_t *d, const ds_wire_t *w, const ds_wfield_t *f, const char **out);
+int gw_ds_bad_wire(ds_dec_t *d, const uint8_t *at);
+int gw_ds_oom(ds_dec_t *d);
+/* How many length-delimited fields `num` in the bytes (sizes arrays). */
+size_t gw_ds_count(const uint8_t *data, size_t len, uint32_t num);
+/* Field 1 (the name of a message or service), checked as an identifier. */
+int gw_ds_first_name(ds_dec_t *d, const ds_wfield_t *mf, const char *kind, const char **name);
+bool gw_ds_good_ident(const char *s, bool dots, bool lead_dot);
+bool gw_ds_good_text(const char *s);
+const char *gw_ds_join(ds_dec_t *d, const char *scope, const char *name);
+
+/* descset_http.c: one ServiceDescriptorProto, its methods and their rules. */
+int gw_ds_decode_service(ds_dec_t *d, const ds_wfield_t *sf, ds_service_t *s);
 
 /* descset_wire.c: decode one FileDescriptorSet, appending each new file.
  * Returns 0 or -1 with the error (starting with origin) in err. */

@@ -1,8 +1,8 @@
 /*
  * The protobuf wire reader of the descriptor set and the decoder of the parts
  * of descriptor.proto the gateway needs (files, messages, fields, oneofs,
- * enums, services, methods, the google.api.http option) into the model of
- * core/descset_int.h. Called by gw_descset_add (core/descset.c) only.
+ * enums; services, methods and google.api.http are core/descset_http.c) into
+ * the model of core/descset_int.h. Called by gw_descset_add (core/descset.c).
  *
  * Hostile input is expected (PROTO_DESCRIPTOR_SET is an operator's file, and
  * the fuzzer feeds this directly): every read is bounds-checked, varints are
@@ -17,33 +17,9 @@
 
 #include "core/descset_int.h"
 
-#define MAX_DEPTH     32
-#define HTTP_RULE_EXT 72295728u /* google.api.http, an extension of MethodOptions */
+#define MAX_DEPTH 32
 
-typedef struct {
-    const uint8_t *p, *end;
-} wire_t;
-
-typedef struct {
-    uint32_t num;
-    int wt;
-    uint64_t v;          /* wire types 0, 1, 5 */
-    const uint8_t *data; /* wire type 2 */
-    size_t len;
-} wfield_t;
-
-/* One decoding: the input's start (error offsets count from it), the set,
- * where errors go, and the file being decoded (for semantic errors). */
-typedef struct {
-    gw_descset_t *set;
-    const uint8_t *base;
-    const char *origin;
-    ds_err_t *err;
-    ds_file_t *file;
-    const uint8_t *bad_at; /* where the wire reader gave up */
-} dec_t;
-
-static int read_varint(wire_t *w, uint64_t *out)
+static int read_varint(ds_wire_t *w, uint64_t *out)
 {
     uint64_t v = 0;
     for (int shift = 0; shift < 70; shift += 7) {
@@ -61,14 +37,14 @@ static int read_varint(wire_t *w, uint64_t *out)
     return -1;
 }
 
-static int wire_next_depth(wire_t *w, wfield_t *f, int depth);
+static int wire_next_depth(ds_wire_t *w, ds_wfield_t *f, int depth);
 
 /* Skip a (deprecated) group up to its end tag; groups nest. */
-static int skip_group(wire_t *w, uint32_t num, int depth)
+static int skip_group(ds_wire_t *w, uint32_t num, int depth)
 {
     if (depth > MAX_DEPTH)
         return -1;
-    wfield_t f;
+    ds_wfield_t f;
     int rc;
     while ((rc = wire_next_depth(w, &f, depth + 1)) == 1)
         if (f.wt == 4)
@@ -79,7 +55,7 @@ static int skip_group(wire_t *w, uint32_t num, int depth)
 /* 1: a field in *f; 0: end of the message; -1: bad wire data at w->p. A
  * group is skipped whole and reported as a field of wire type 3; an end-group
  * tag comes back as wire type 4 (only skip_group accepts it). */
-static int wire_next_depth(wire_t *w, wfield_t *f, int depth)
+static int wire_next_depth(ds_wire_t *w, ds_wfield_t *f, int depth)
 {
     if (w->p >= w->end)
         return 0;
@@ -120,32 +96,32 @@ static int wire_next_depth(wire_t *w, wfield_t *f, int depth)
     }
 }
 
-static int wire_next(wire_t *w, wfield_t *f)
+static int wire_next(ds_wire_t *w, ds_wfield_t *f)
 {
     return wire_next_depth(w, f, 0);
 }
 
-static int bad_wire(dec_t *d, const uint8_t *at)
+int gw_ds_bad_wire(ds_dec_t *d, const uint8_t *at)
 {
     return gw_ds_fail(d->err, "%s: not a FileDescriptorSet (bad wire data at byte %zu)", d->origin,
                       (size_t)(at - d->base));
 }
 
 /* Next field, or -1 having written the error. */
-static int next(dec_t *d, wire_t *w, wfield_t *f)
+int gw_ds_next(ds_dec_t *d, ds_wire_t *w, ds_wfield_t *f)
 {
     int rc = wire_next(w, f);
     if (rc < 0)
-        return bad_wire(d, w->p);
+        return gw_ds_bad_wire(d, w->p);
     return rc;
 }
 
 /* How many times field `num` occurs (a length-delimited one); stops quietly
  * at bad data, which the filling pass then reports. */
-static size_t count_field(const uint8_t *data, size_t len, uint32_t num)
+size_t gw_ds_count(const uint8_t *data, size_t len, uint32_t num)
 {
-    wire_t w = {data, data + len};
-    wfield_t f;
+    ds_wire_t w = {data, data + len};
+    ds_wfield_t f;
     size_t n = 0;
     while (wire_next(&w, &f) == 1)
         n += f.num == num && f.wt == 2;
@@ -153,19 +129,19 @@ static size_t count_field(const uint8_t *data, size_t len, uint32_t num)
 }
 
 /* The field must have wire type `wt`, else bad wire data at its tag's end. */
-static int want(dec_t *d, const wire_t *w, const wfield_t *f, int wt)
+int gw_ds_want(ds_dec_t *d, const ds_wire_t *w, const ds_wfield_t *f, int wt)
 {
-    return f->wt == wt ? 0 : bad_wire(d, w->p);
+    return f->wt == wt ? 0 : gw_ds_bad_wire(d, w->p);
 }
 
 /* A length-delimited field as a NUL-terminated arena string; NUL bytes
  * inside are refused (they would cut the name short). */
-static int get_str(dec_t *d, const wire_t *w, const wfield_t *f, const char **out)
+int gw_ds_get_str(ds_dec_t *d, const ds_wire_t *w, const ds_wfield_t *f, const char **out)
 {
-    if (want(d, w, f, 2) < 0)
+    if (gw_ds_want(d, w, f, 2) < 0)
         return -1;
     if (memchr(f->data, 0, f->len) != NULL)
-        return bad_wire(d, f->data);
+        return gw_ds_bad_wire(d, f->data);
     char *s = gw_ds_strndup(d->set, (const char *)f->data, f->len);
     if (s == NULL)
         return gw_ds_fail(d->err, "%s: out of memory", d->origin);
@@ -174,7 +150,7 @@ static int get_str(dec_t *d, const wire_t *w, const wfield_t *f, const char **ou
 }
 
 /* Identifiers ("GetUser"), dotted ("user.v1"), or type references (".user.User"). */
-static bool good_ident(const char *s, bool dots, bool lead_dot)
+bool gw_ds_good_ident(const char *s, bool dots, bool lead_dot)
 {
     if (lead_dot && *s++ != '.')
         return false;
@@ -190,7 +166,7 @@ static bool good_ident(const char *s, bool dots, bool lead_dot)
 }
 
 /* Text that ends up in routes and errors: printable, one line. */
-static bool good_text(const char *s)
+bool gw_ds_good_text(const char *s)
 {
     for (; *s != '\0'; s++)
         if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -198,111 +174,24 @@ static bool good_text(const char *s)
     return true;
 }
 
-static const char *join(dec_t *d, const char *scope, const char *name)
+const char *gw_ds_join(ds_dec_t *d, const char *scope, const char *name)
 {
     return *scope ? gw_ds_printf(d->set, "%s.%s", scope, name) : gw_ds_strndup(d->set, name, strlen(name));
 }
 
-static int oom(dec_t *d)
+int gw_ds_oom(ds_dec_t *d)
 {
     return gw_ds_fail(d->err, "%s: out of memory", d->origin);
 }
 
-/* One google.api.http HttpRule into md->rules[md->nrules++], then (for the
- * primary rule only) its additional_bindings after it, in order. */
-static int decode_rule(dec_t *d, const wfield_t *rf, const char *mname, ds_method_t *md, size_t cap, bool top)
+static int decode_field_options(ds_dec_t *d, const ds_wfield_t *of, ds_field_t *fd)
 {
-    static const char *const verbs[] = {"GET", "PUT", "POST", "DELETE", "PATCH"};
-    const char *fn = d->file->name;
-    if (md->nrules >= cap)
-        return bad_wire(d, rf->data);
-    gw_http_rule_t *r = &md->rules[md->nrules++];
-    wire_t w = {rf->data, rf->data + rf->len};
-    wfield_t f;
+    ds_wire_t w = {of->data, of->data + of->len};
+    ds_wfield_t f;
     int rc;
-    while ((rc = next(d, &w, &f)) == 1) {
-        if (f.num >= 2 && f.num <= 6) {
-            if (get_str(d, &w, &f, &r->path) < 0)
-                return -1;
-            r->verb = verbs[f.num - 2];
-        } else if (f.num == 7 || f.num == 12) {
-            if (get_str(d, &w, &f, f.num == 7 ? &r->body : &r->response_body) < 0)
-                return -1;
-        } else if (f.num == 8) { /* CustomHttpPattern: kind = 1, path = 2 */
-            if (want(d, &w, &f, 2) < 0)
-                return -1;
-            wire_t cw = {f.data, f.data + f.len};
-            wfield_t cf;
-            r->verb = r->path = "";
-            while ((rc = next(d, &cw, &cf)) == 1)
-                if ((cf.num == 1 || cf.num == 2) &&
-                    get_str(d, &cw, &cf, cf.num == 1 ? &r->verb : &r->path) < 0)
-                    return -1;
-            if (rc < 0)
-                return -1;
-        } else if (f.num == 11) {
-            if (!top)
-                return gw_ds_fail(d->err,
-                                  "%s: %s: method %s: google.api.http: an additional_binding has its own "
-                                  "additional_bindings",
-                                  d->origin, fn, mname);
-            if (want(d, &w, &f, 2) < 0 || decode_rule(d, &f, mname, md, cap, false) < 0)
-                return -1;
-        }
-    }
-    if (rc < 0)
-        return -1;
-    if (r->path == NULL)
-        return gw_ds_fail(d->err,
-                          "%s: %s: method %s: google.api.http: a rule has no pattern (get, put, post, "
-                          "delete, patch or custom)",
-                          d->origin, fn, mname);
-    if (r->path[0] == '\0' || r->verb[0] == '\0' || !good_text(r->path) || !good_text(r->verb) ||
-        (r->body != NULL && !good_text(r->body)) ||
-        (r->response_body != NULL && !good_text(r->response_body)))
-        return gw_ds_fail(d->err,
-                          "%s: %s: method %s: google.api.http: empty verb or path, or a control byte in a "
-                          "rule",
-                          d->origin, fn, mname);
-    if (r->body != NULL && r->body[0] == '\0')
-        r->body = NULL; /* proto3's unset string */
-    if (r->response_body != NULL && r->response_body[0] == '\0')
-        r->response_body = NULL;
-    return 0;
-}
-
-/* MethodOptions: only google.api.http matters; the last occurrence wins. */
-static int decode_method_options(dec_t *d, const wfield_t *of, const char *service, ds_method_t *md)
-{
-    wire_t w = {of->data, of->data + of->len};
-    wfield_t f;
-    int rc;
-    const char *mname = gw_ds_printf(d->set, "%s/%s", service, md->name);
-    if (mname == NULL)
-        return oom(d);
-    while ((rc = next(d, &w, &f)) == 1) {
-        if (f.num != HTTP_RULE_EXT)
-            continue;
-        if (want(d, &w, &f, 2) < 0)
-            return -1;
-        size_t cap = 1 + count_field(f.data, f.len, 11);
-        if ((md->rules = gw_ds_alloc(d->set, cap * sizeof(*md->rules))) == NULL)
-            return oom(d);
-        md->nrules = 0;
-        if (decode_rule(d, &f, mname, md, cap, true) < 0)
-            return -1;
-    }
-    return rc;
-}
-
-static int decode_field_options(dec_t *d, const wfield_t *of, ds_field_t *fd)
-{
-    wire_t w = {of->data, of->data + of->len};
-    wfield_t f;
-    int rc;
-    while ((rc = next(d, &w, &f)) == 1) {
+    while ((rc = gw_ds_next(d, &w, &f)) == 1) {
         if (f.num == 2 || f.num == 3) {
-            if (want(d, &w, &f, 0) < 0)
+            if (gw_ds_want(d, &w, &f, 0) < 0)
                 return -1;
             if (f.num == 2)
                 fd->has_packed = true, fd->packed = f.v != 0;
@@ -313,26 +202,26 @@ static int decode_field_options(dec_t *d, const wfield_t *of, ds_field_t *fd)
     return rc;
 }
 
-static int decode_field(dec_t *d, const ds_msg_t *m, const wfield_t *ff, ds_field_t *fd)
+static int decode_field(ds_dec_t *d, const ds_msg_t *m, const ds_wfield_t *ff, ds_field_t *fd)
 {
-    wire_t w = {ff->data, ff->data + ff->len};
-    wfield_t f;
+    ds_wire_t w = {ff->data, ff->data + ff->len};
+    ds_wfield_t f;
     int rc;
     fd->oneof_index = -1;
     fd->label = DS_LABEL_OPTIONAL;
-    while ((rc = next(d, &w, &f)) == 1) {
+    while ((rc = gw_ds_next(d, &w, &f)) == 1) {
         const char **str = f.num == 1   ? &fd->name
                            : f.num == 6 ? &fd->type_name
                            : f.num == 7 ? &fd->default_str
                                         : NULL;
         if (str != NULL) {
-            if (get_str(d, &w, &f, str) < 0)
+            if (gw_ds_get_str(d, &w, &f, str) < 0)
                 return -1;
         } else if (f.num == 8) {
-            if (want(d, &w, &f, 2) < 0 || decode_field_options(d, &f, fd) < 0)
+            if (gw_ds_want(d, &w, &f, 2) < 0 || decode_field_options(d, &f, fd) < 0)
                 return -1;
         } else if (f.num == 3 || f.num == 4 || f.num == 5 || f.num == 9 || f.num == 17) {
-            if (want(d, &w, &f, 0) < 0)
+            if (gw_ds_want(d, &w, &f, 0) < 0)
                 return -1;
             int32_t v = (int32_t)f.v;
             if (f.num == 3)
@@ -350,7 +239,7 @@ static int decode_field(dec_t *d, const ds_msg_t *m, const wfield_t *ff, ds_fiel
     if (rc < 0)
         return -1;
     const char *fn = d->file->name, *mn = m->full_name;
-    if (fd->name == NULL || !good_ident(fd->name, false, false))
+    if (fd->name == NULL || !gw_ds_good_ident(fd->name, false, false))
         return gw_ds_fail(d->err, "%s: %s: message %s: a field has no name or a bad one", d->origin, fn, mn);
     if (fd->type == DS_TYPE_GROUP)
         return gw_ds_fail(d->err, "%s: %s: message %s: groups are not supported", d->origin, fn, mn);
@@ -361,10 +250,10 @@ static int decode_field(dec_t *d, const ds_msg_t *m, const wfield_t *ff, ds_fiel
         fd->type > DS_TYPE_SINT64)
         return gw_ds_fail(d->err, "%s: %s: field %s.%s: bad label or type", d->origin, fn, mn, fd->name);
     bool needs_name = fd->type == 0 || fd->type == DS_TYPE_MESSAGE || fd->type == DS_TYPE_ENUM;
-    if (needs_name && (fd->type_name == NULL || !good_ident(fd->type_name, true, true)))
+    if (needs_name && (fd->type_name == NULL || !gw_ds_good_ident(fd->type_name, true, true)))
         return gw_ds_fail(d->err, "%s: %s: field %s.%s: missing or unqualified type name", d->origin, fn, mn,
                           fd->name);
-    if (fd->default_str != NULL && !good_text(fd->default_str))
+    if (fd->default_str != NULL && !gw_ds_good_text(fd->default_str))
         return gw_ds_fail(d->err, "%s: %s: field %s.%s: control byte in the default value", d->origin, fn, mn,
                           fd->name);
     if (fd->oneof_index >= (int32_t)m->noneofs || fd->oneof_index < -1)
@@ -372,47 +261,47 @@ static int decode_field(dec_t *d, const ds_msg_t *m, const wfield_t *ff, ds_fiel
     return 0;
 }
 
-static int decode_enum(dec_t *d, const wfield_t *ef, const char *scope)
+static int decode_enum(ds_dec_t *d, const ds_wfield_t *ef, const char *scope)
 {
-    size_t n = count_field(ef->data, ef->len, 2), i = 0;
+    size_t n = gw_ds_count(ef->data, ef->len, 2), i = 0;
     ds_enum_t *e = gw_ds_alloc(d->set, sizeof(*e));
     e->values = gw_ds_alloc(d->set, (n ? n : 1) * sizeof(*e->values));
     if (e == NULL || e->values == NULL)
-        return oom(d);
-    wire_t w = {ef->data, ef->data + ef->len};
-    wfield_t f;
+        return gw_ds_oom(d);
+    ds_wire_t w = {ef->data, ef->data + ef->len};
+    ds_wfield_t f;
     int rc;
-    while ((rc = next(d, &w, &f)) == 1) {
-        if (f.num == 1 && get_str(d, &w, &f, &e->short_name) < 0)
+    while ((rc = gw_ds_next(d, &w, &f)) == 1) {
+        if (f.num == 1 && gw_ds_get_str(d, &w, &f, &e->short_name) < 0)
             return -1;
         if (f.num != 2)
             continue;
-        if (want(d, &w, &f, 2) < 0 || i >= n)
-            return bad_wire(d, w.p);
+        if (gw_ds_want(d, &w, &f, 2) < 0 || i >= n)
+            return gw_ds_bad_wire(d, w.p);
         ProtobufCEnumValue *v = &e->values[i++];
-        wire_t vw = {f.data, f.data + f.len};
-        wfield_t vf;
-        while ((rc = next(d, &vw, &vf)) == 1) {
-            if (vf.num == 1 && get_str(d, &vw, &vf, (const char **)&v->name) < 0)
+        ds_wire_t vw = {f.data, f.data + f.len};
+        ds_wfield_t vf;
+        while ((rc = gw_ds_next(d, &vw, &vf)) == 1) {
+            if (vf.num == 1 && gw_ds_get_str(d, &vw, &vf, (const char **)&v->name) < 0)
                 return -1;
             if (vf.num == 2) {
-                if (want(d, &vw, &vf, 0) < 0)
+                if (gw_ds_want(d, &vw, &vf, 0) < 0)
                     return -1;
                 v->value = (int32_t)vf.v;
             }
         }
         if (rc < 0)
             return -1;
-        if (v->name == NULL || !good_ident(v->name, false, false))
+        if (v->name == NULL || !gw_ds_good_ident(v->name, false, false))
             return gw_ds_fail(d->err, "%s: %s: an enum value has no name or a bad one", d->origin,
                               d->file->name);
     }
     if (rc < 0)
         return -1;
-    if (e->short_name == NULL || !good_ident(e->short_name, false, false))
+    if (e->short_name == NULL || !gw_ds_good_ident(e->short_name, false, false))
         return gw_ds_fail(d->err, "%s: %s: an enum has no name or a bad one", d->origin, d->file->name);
-    if ((e->full_name = join(d, scope, e->short_name)) == NULL)
-        return oom(d);
+    if ((e->full_name = gw_ds_join(d, scope, e->short_name)) == NULL)
+        return gw_ds_oom(d);
     if (i == 0)
         return gw_ds_fail(d->err, "%s: %s: enum %s has no values", d->origin, d->file->name, e->full_name);
     e->nvalues = i;
@@ -424,51 +313,51 @@ static int decode_enum(dec_t *d, const wfield_t *ef, const char *scope)
 }
 
 /* The message's name (field 1) before anything else, for its children's scope. */
-static int message_name(dec_t *d, const wfield_t *mf, const char **name)
+int gw_ds_first_name(ds_dec_t *d, const ds_wfield_t *mf, const char *kind, const char **name)
 {
-    wire_t w = {mf->data, mf->data + mf->len};
-    wfield_t f;
+    ds_wire_t w = {mf->data, mf->data + mf->len};
+    ds_wfield_t f;
     int rc;
     *name = NULL;
-    while ((rc = next(d, &w, &f)) == 1)
-        if (f.num == 1 && get_str(d, &w, &f, name) < 0)
+    while ((rc = gw_ds_next(d, &w, &f)) == 1)
+        if (f.num == 1 && gw_ds_get_str(d, &w, &f, name) < 0)
             return -1;
     if (rc < 0)
         return -1;
-    if (*name == NULL || !good_ident(*name, false, false))
-        return gw_ds_fail(d->err, "%s: %s: a message has no name or a bad one", d->origin, d->file->name);
+    if (*name == NULL || !gw_ds_good_ident(*name, false, false))
+        return gw_ds_fail(d->err, "%s: %s: a %s has no name or a bad one", d->origin, d->file->name, kind);
     return 0;
 }
 
-static int decode_message(dec_t *d, const wfield_t *mf, const char *scope, int depth)
+static int decode_message(ds_dec_t *d, const ds_wfield_t *mf, const char *scope, int depth)
 {
     ds_msg_t *m = gw_ds_alloc(d->set, sizeof(*m));
     if (m == NULL)
-        return oom(d);
-    if (message_name(d, mf, &m->short_name) < 0)
+        return gw_ds_oom(d);
+    if (gw_ds_first_name(d, mf, "message", &m->short_name) < 0)
         return -1;
-    if ((m->full_name = join(d, scope, m->short_name)) == NULL)
-        return oom(d);
+    if ((m->full_name = gw_ds_join(d, scope, m->short_name)) == NULL)
+        return gw_ds_oom(d);
     if (depth > MAX_DEPTH)
         return gw_ds_fail(d->err, "%s: %s: message %s: nested too deep", d->origin, d->file->name,
                           m->full_name);
-    size_t n = count_field(mf->data, mf->len, 2), i = 0;
-    m->noneofs = count_field(mf->data, mf->len, 8);
+    size_t n = gw_ds_count(mf->data, mf->len, 2), i = 0;
+    m->noneofs = gw_ds_count(mf->data, mf->len, 8);
     m->file = d->file;
     if ((m->fields = gw_ds_alloc(d->set, (n ? n : 1) * sizeof(*m->fields))) == NULL)
-        return oom(d);
+        return gw_ds_oom(d);
     *d->file->msgs_tail = m; /* parents before their nested types */
     d->file->msgs_tail = &m->next;
     d->file->nmsgs++;
-    wire_t w = {mf->data, mf->data + mf->len};
-    wfield_t f;
+    ds_wire_t w = {mf->data, mf->data + mf->len};
+    ds_wfield_t f;
     int rc;
-    while ((rc = next(d, &w, &f)) == 1) {
+    while ((rc = gw_ds_next(d, &w, &f)) == 1) {
         if (f.num != 2 && f.num != 3 && f.num != 4)
             continue;
-        if (want(d, &w, &f, 2) < 0)
+        if (gw_ds_want(d, &w, &f, 2) < 0)
             return -1;
-        if (f.num == 2 && (i >= n ? bad_wire(d, w.p) : decode_field(d, m, &f, &m->fields[i++])) < 0)
+        if (f.num == 2 && (i >= n ? gw_ds_bad_wire(d, w.p) : decode_field(d, m, &f, &m->fields[i++])) < 0)
             return -1;
         if (f.num == 3 && decode_message(d, &f, m->full_name, depth + 1) < 0)
             return -1;
@@ -479,109 +368,47 @@ static int decode_message(dec_t *d, const wfield_t *mf, const char *scope, int d
     return rc;
 }
 
-static int decode_method(dec_t *d, const wfield_t *mf, const char *service, ds_method_t *md)
-{
-    wire_t w = {mf->data, mf->data + mf->len};
-    wfield_t f, opts = {0};
-    int rc;
-    bool have_opts = false;
-    while ((rc = next(d, &w, &f)) == 1) {
-        const char **str = f.num == 1   ? &md->name
-                           : f.num == 2 ? &md->input_type
-                           : f.num == 3 ? &md->output_type
-                                        : NULL;
-        if (str != NULL && get_str(d, &w, &f, str) < 0)
-            return -1;
-        if (f.num == 4) {
-            if (want(d, &w, &f, 2) < 0)
-                return -1;
-            opts = f, have_opts = true;
-        }
-        if (f.num == 5 || f.num == 6) {
-            if (want(d, &w, &f, 0) < 0)
-                return -1;
-            *(f.num == 5 ? &md->client_streaming : &md->server_streaming) = f.v != 0;
-        }
-    }
-    if (rc < 0)
-        return -1;
-    const char *fn = d->file->name;
-    if (md->name == NULL || !good_ident(md->name, false, false))
-        return gw_ds_fail(d->err, "%s: %s: service %s: a method has no name or a bad one", d->origin, fn,
-                          service);
-    if (md->input_type == NULL || !good_ident(md->input_type, true, true) || md->output_type == NULL ||
-        !good_ident(md->output_type, true, true))
-        return gw_ds_fail(d->err, "%s: %s: method %s/%s: missing or unqualified input or output type",
-                          d->origin, fn, service, md->name);
-    return have_opts ? decode_method_options(d, &opts, service, md) : 0;
-}
-
-static int decode_service(dec_t *d, const wfield_t *sf, ds_service_t *s)
-{
-    size_t n = count_field(sf->data, sf->len, 2), i = 0;
-    if ((s->methods = gw_ds_alloc(d->set, (n ? n : 1) * sizeof(*s->methods))) == NULL)
-        return oom(d);
-    if (message_name(d, sf, &s->name) < 0) /* the name is field 1 here too */
-        return -1;
-    const char *full = join(d, d->file->package, s->name);
-    if (full == NULL)
-        return oom(d);
-    wire_t w = {sf->data, sf->data + sf->len};
-    wfield_t f;
-    int rc;
-    while ((rc = next(d, &w, &f)) == 1) {
-        if (f.num != 2)
-            continue;
-        if (want(d, &w, &f, 2) < 0 || i >= n)
-            return bad_wire(d, w.p);
-        if (decode_method(d, &f, full, &s->methods[i++]) < 0)
-            return -1;
-    }
-    s->nmethods = i;
-    return rc;
-}
-
 /* First pass over a file: name, package, syntax, dependencies. */
-static int decode_file_header(dec_t *d, const wfield_t *ff, ds_file_t *file)
+static int decode_file_header(ds_dec_t *d, const ds_wfield_t *ff, ds_file_t *file)
 {
-    size_t ndeps = count_field(ff->data, ff->len, 3);
+    size_t ndeps = gw_ds_count(ff->data, ff->len, 3);
     if ((file->deps = gw_ds_alloc(d->set, (ndeps ? ndeps : 1) * sizeof(*file->deps))) == NULL)
-        return oom(d);
+        return gw_ds_oom(d);
     const char *syntax = NULL;
     file->package = "";
-    wire_t w = {ff->data, ff->data + ff->len};
-    wfield_t f;
+    ds_wire_t w = {ff->data, ff->data + ff->len};
+    ds_wfield_t f;
     int rc;
-    while ((rc = next(d, &w, &f)) == 1) {
+    while ((rc = gw_ds_next(d, &w, &f)) == 1) {
         const char **str = f.num == 1                          ? &file->name
                            : f.num == 2                        ? &file->package
                            : f.num == 12                       ? &syntax
                            : f.num == 3 && file->ndeps < ndeps ? &file->deps[file->ndeps++]
                                                                : NULL;
-        if (str != NULL && get_str(d, &w, &f, str) < 0)
+        if (str != NULL && gw_ds_get_str(d, &w, &f, str) < 0)
             return -1;
     }
     if (rc < 0)
         return -1;
-    if (file->name == NULL || file->name[0] == '\0' || !good_text(file->name))
+    if (file->name == NULL || file->name[0] == '\0' || !gw_ds_good_text(file->name))
         return gw_ds_fail(d->err, "%s: a file has no name or a bad one", d->origin);
-    if (*file->package && !good_ident(file->package, true, false))
+    if (*file->package && !gw_ds_good_ident(file->package, true, false))
         return gw_ds_fail(d->err, "%s: %s: bad package name", d->origin, file->name);
     for (size_t i = 0; i < file->ndeps; i++)
-        if (!good_text(file->deps[i]))
+        if (!gw_ds_good_text(file->deps[i]))
             return gw_ds_fail(d->err, "%s: %s: bad import name", d->origin, file->name);
     if (syntax != NULL && strcmp(syntax, "proto2") != 0 && strcmp(syntax, "proto3") != 0)
         return gw_ds_fail(d->err, "%s: %s: syntax \"%s\" is not supported (proto2 and proto3 are)", d->origin,
-                          file->name, good_text(syntax) && strlen(syntax) < 32 ? syntax : "?");
+                          file->name, gw_ds_good_text(syntax) && strlen(syntax) < 32 ? syntax : "?");
     file->proto3 = syntax != NULL && strcmp(syntax, "proto3") == 0;
     return 0;
 }
 
-static int decode_file(dec_t *d, const wfield_t *ff)
+static int decode_file(ds_dec_t *d, const ds_wfield_t *ff)
 {
     ds_file_t *file = gw_ds_alloc(d->set, sizeof(*file));
     if (file == NULL)
-        return oom(d);
+        return gw_ds_oom(d);
     file->msgs_tail = &file->msgs;
     file->enums_tail = &file->enums;
     d->file = file;
@@ -590,29 +417,29 @@ static int decode_file(dec_t *d, const wfield_t *ff)
     int dup = gw_ds_check_dup(d->set, file->name, ff->data, ff->len, d->origin, d->err);
     if (dup != 0)
         return dup < 0 ? -1 : 0;
-    size_t nsvc = count_field(ff->data, ff->len, 6);
+    size_t nsvc = gw_ds_count(ff->data, ff->len, 6);
     file->services = gw_ds_alloc(d->set, (nsvc ? nsvc : 1) * sizeof(*file->services));
     uint8_t *copy = gw_ds_alloc(d->set, ff->len ? ff->len : 1);
     if (file->services == NULL || copy == NULL)
-        return oom(d);
+        return gw_ds_oom(d);
     memcpy(copy, ff->data, ff->len);
     file->bytes = copy;
     file->len = ff->len;
-    wire_t w = {ff->data, ff->data + ff->len};
-    wfield_t f;
+    ds_wire_t w = {ff->data, ff->data + ff->len};
+    ds_wfield_t f;
     int rc;
-    while ((rc = next(d, &w, &f)) == 1) {
+    while ((rc = gw_ds_next(d, &w, &f)) == 1) {
         if (f.num != 4 && f.num != 5 && f.num != 6)
             continue;
-        if (want(d, &w, &f, 2) < 0)
+        if (gw_ds_want(d, &w, &f, 2) < 0)
             return -1;
         if (f.num == 4 && decode_message(d, &f, file->package, 0) < 0)
             return -1;
         if (f.num == 5 && decode_enum(d, &f, file->package) < 0)
             return -1;
         if (f.num == 6 &&
-            (file->nservices >= nsvc ? bad_wire(d, w.p)
-                                     : decode_service(d, &f, &file->services[file->nservices++])) < 0)
+            (file->nservices >= nsvc ? gw_ds_bad_wire(d, w.p)
+                                     : gw_ds_decode_service(d, &f, &file->services[file->nservices++])) < 0)
             return -1;
     }
     if (rc < 0)
@@ -623,15 +450,15 @@ static int decode_file(dec_t *d, const wfield_t *ff)
 
 int gw_ds_decode_set(gw_descset_t *set, const uint8_t *data, size_t len, const char *origin, ds_err_t *err)
 {
-    dec_t d = {.set = set, .base = data, .origin = origin, .err = err};
-    wire_t w = {data, data + len};
-    wfield_t f;
+    ds_dec_t d = {.set = set, .base = data, .origin = origin, .err = err};
+    ds_wire_t w = {data, data + len};
+    ds_wfield_t f;
     int rc;
     size_t nfiles = 0;
-    while ((rc = next(&d, &w, &f)) == 1) {
+    while ((rc = gw_ds_next(&d, &w, &f)) == 1) {
         if (f.num != 1)
             continue;
-        if (want(&d, &w, &f, 2) < 0 || decode_file(&d, &f) < 0)
+        if (gw_ds_want(&d, &w, &f, 2) < 0 || decode_file(&d, &f) < 0)
             return -1;
         nfiles++;
     }
