@@ -249,6 +249,31 @@ static void test_duplicate_files(void **state)
     gw_descset_free(set);
 }
 
+/* A file may come before the file it imports, in one set or across sets. */
+static void test_files_any_order(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    pb_t f = pb_field("x", 1, 11, ".a.A"), mb = pb_message("B", &f, NULL), ma = pb_message("A", NULL, NULL);
+    pb_t sb = pb_set("b.proto", &mb, 0, 0, "a.proto"), sa = pb_set("a.proto", &ma, 0, 0, 0), both = sb;
+    memcpy(both.b + both.n, sa.b, sa.n); /* two sets' bytes concatenated: one set of both files */
+    both.n += sa.n;
+    for (int split = 0; split < 2; split++) {
+        gw_descset_t *set = gw_descset_new();
+        if (split ? gw_descset_add(set, sb.b, sb.n, "b.pb", err, sizeof(err)) != 0 ||
+                        gw_descset_add(set, sa.b, sa.n, "a.pb", err, sizeof(err)) != 0
+                  : gw_descset_add(set, both.b, both.n, "ab.pb", err, sizeof(err)) != 0)
+            fail_msg("%s", err);
+        if (gw_descset_link(set, err, sizeof(err)) != 0)
+            fail_msg("%s", err);
+        const ProtobufCMessageDescriptor *b = gw_descset_message(set, "a.B");
+        assert_non_null(b);
+        assert_ptr_equal(b->fields[0].descriptor, gw_descset_message(set, "a.A"));
+        assert_string_equal(b->c_name, "A__B");
+        gw_descset_free(set);
+    }
+}
+
 /* HttpRule: get=2 put=3 post=4 delete=5 patch=6 body=7 custom=8 bindings=11 response_body=12. */
 static void test_http_rules(void **state)
 {
