@@ -61,10 +61,12 @@ static void test_bundled_matches_generated(void **state)
             check_message(set, svcs[i]->methods[j].output, &seen);
         }
     }
-    /* That reached every message of the set. */
+    /* That reached every message of the set but the imported google.*
+     * ones (google.api.HttpRule, google.protobuf.*: options, not messages
+     * the services carry). */
     size_t nmsgs = 0;
-    while (gw_ds_message_at(set, nmsgs) != NULL)
-        nmsgs++;
+    for (size_t i = 0; gw_ds_message_at(set, i) != NULL; i++)
+        nmsgs += strncmp(gw_ds_message_at(set, i)->name, "google.", 7) != 0;
     assert_int_equal(seen.n, nmsgs);
     assert_true(nmsgs >= 60);
     /* Services in file order (auth, user, tenant), methods in declaration order. */
