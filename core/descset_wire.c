@@ -253,9 +253,6 @@ static int decode_field(ds_dec_t *d, const ds_msg_t *m, const ds_wfield_t *ff, d
     if (needs_name && (fd->type_name == NULL || !gw_ds_good_ident(fd->type_name, true, true)))
         return gw_ds_fail(d->err, "%s: %s: field %s.%s: missing or unqualified type name", d->origin, fn, mn,
                           fd->name);
-    if (fd->default_str != NULL && !gw_ds_good_text(fd->default_str))
-        return gw_ds_fail(d->err, "%s: %s: field %s.%s: control byte in the default value", d->origin, fn, mn,
-                          fd->name);
     if (fd->oneof_index >= (int32_t)m->noneofs || fd->oneof_index < -1)
         return gw_ds_fail(d->err, "%s: %s: field %s.%s: bad oneof index", d->origin, fn, mn, fd->name);
     return 0;
