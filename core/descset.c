@@ -16,6 +16,9 @@
 
 #define CHUNK_SIZE    (64 * 1024)
 #define MAX_FILE_SIZE (64u << 20)
+/* Far above any real set (a few hundred files); keeps the duplicate check,
+ * which compares names one by one, cheap on a hostile file. */
+#define MAX_FILES 4096
 
 /* core/bundled.S */
 extern const uint8_t gw_bundled_pb[];
@@ -30,6 +33,7 @@ typedef struct chunk {
 struct gw_descset {
     chunk_t *chunks;
     ds_file_t *files, **files_tail;
+    size_t nfiles;
     bool linked, failed;
     ds_index_t index;
 };
@@ -120,6 +124,8 @@ int gw_ds_check_dup(gw_descset_t *set, const char *name, const uint8_t *bytes, s
         return gw_ds_fail(err, "%s: %s: already loaded with different content (the same file from two sets)",
                           origin, name);
     }
+    if (set->nfiles >= MAX_FILES)
+        return gw_ds_fail(err, "%s: more than %d files in the descriptor sets", origin, MAX_FILES);
     return 0;
 }
 
@@ -127,6 +133,7 @@ void gw_ds_append(gw_descset_t *set, ds_file_t *file)
 {
     *set->files_tail = file;
     set->files_tail = &file->next;
+    set->nfiles++;
 }
 
 int gw_descset_add(gw_descset_t *set, const uint8_t *data, size_t len, const char *origin, char *err,

@@ -358,18 +358,31 @@ static int build_message(gw_descset_t *set, const ds_index_t *ix, ds_msg_t *m, d
 
 /* ---- the link ------------------------------------------------------------- */
 
-static int check_imports(const gw_descset_t *set, ds_err_t *err)
+static int cmp_files(const void *a, const void *b)
 {
-    for (const ds_file_t *f = gw_ds_files(set); f != NULL; f = f->next) {
-        for (size_t i = 0; i < f->ndeps; i++) {
-            const ds_file_t *g = gw_ds_files(set);
-            while (g != NULL && strcmp(g->name, f->deps[i]) != 0)
-                g = g->next;
-            if (g == NULL)
+    return strcmp((*(ds_file_t *const *)a)->name, (*(ds_file_t *const *)b)->name);
+}
+
+/* Every import is a file of the set (looked up in a sorted array). */
+static int check_imports(gw_descset_t *set, ds_err_t *err)
+{
+    size_t n = 0, k = 0;
+    for (ds_file_t *f = gw_ds_files(set); f != NULL; f = f->next)
+        n++;
+    ds_file_t **files = gw_ds_alloc(set, (n ? n : 1) * sizeof(*files));
+    if (files == NULL)
+        return oom(err);
+    for (ds_file_t *f = gw_ds_files(set); f != NULL; f = f->next)
+        files[k++] = f;
+    qsort(files, n, sizeof(*files), cmp_files);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < files[i]->ndeps; j++) {
+            ds_file_t key = {.name = files[i]->deps[j]}, *kp = &key;
+            if (bsearch(&kp, files, n, sizeof(*files), cmp_files) == NULL)
                 return gw_ds_fail(err,
                                   "%s: imports %s, which is not in the descriptor set (build it with protoc "
                                   "--include_imports)",
-                                  f->name, f->deps[i]);
+                                  files[i]->name, files[i]->deps[j]);
         }
     }
     return 0;
