@@ -6,6 +6,7 @@
 #   make check-layers  fail on an include that goes the wrong way between layers
 #   make test-asan  the same suite with ASan + UBSan + LeakSanitizer
 #   make bench      benchmarks against nginx, results in docs/PERFORMANCE.md
+#   make bench-transcode  protobuf-c with runtime (descriptor set) vs generated descriptors
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS each
 #   make chaos      faults under load for CHAOS_SECONDS (tests/chaos)
 #   make deps       install missing Debian packages (as root) or print the apt-get line
@@ -59,6 +60,11 @@ GW_SRC := $(wildcard core/*.c) $(wildcard shm/*.c) $(wildcard worker/*.c) $(wild
 	$(wildcard worker/transcode/*.c) $(filter-out master/main.c,$(wildcard master/*.c))
 GW_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(GW_SRC)) $(patsubst $(GEN)/%.c,$(OBJ)/gen/%.o,$(GEN_C))
 LIBGW := $(BUILD)/libgw.a
+# The bundled descriptor set (gw_descset_add_bundled): protoc's FileDescriptorSet
+# of proto/, linked in by core/bundled.S; stays in $(BUILD), never committed.
+BUNDLED_PB := $(BUILD)/bundled.pb
+BUNDLED_PROTO := $(wildcard proto/*.proto) $(wildcard proto/google/api/*.proto)
+GW_OBJ += $(OBJ)/core/bundled.o
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -70,7 +76,8 @@ ECHO_BIN := $(BUILD)/bin/echo-backend
 BACKEND_SRC := $(filter-out $(ECHO_SRC),$(wildcard tests/backends/*.c))
 BACKEND_BIN := $(if $(BACKEND_SRC),$(BUILD)/bin/demo-backend)
 
-.PHONY: all deps deps-run deps-test deps-bench deps-fuzz run test test-unit test-integration test-asan bench fuzz chaos \
+.PHONY: all deps deps-run deps-test deps-bench deps-fuzz run test test-unit test-integration test-asan bench bench-transcode \
+	fuzz chaos \
 	format clean check-config check-layers install deb
 .DELETE_ON_ERROR:
 # Generated protobuf-c sources are intermediates: keep them between builds.
@@ -126,6 +133,35 @@ $(GEN)/google/protobuf/descriptor.pb-c.c $(GEN)/google/protobuf/descriptor.pb-c.
 $(OBJ)/gen/%.o: $(GEN)/%.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(GEN_CFLAGS) -c -o $@ $<
+
+# ---- bundled descriptor set -----------------------------------------------
+$(BUNDLED_PB): $(BUNDLED_PROTO) | $(BUILD)/.deps-build
+	@mkdir -p $(@D)
+	protoc -Iproto --include_imports --descriptor_set_out=$@ proto/auth.proto proto/user.proto proto/tenant.proto
+
+$(OBJ)/core/bundled.o: core/bundled.S $(BUNDLED_PB)
+	@mkdir -p $(@D)
+	$(CC) -DGW_BUNDLED_PB='"$(abspath $(BUNDLED_PB))"' -c -o $@ $<
+
+# tests/unit/test_descset.c compares the runtime descriptors with protoc-c's
+# for the bundled .proto files and for its own tests/unit/descset_*.proto.
+DESCSET_TEST_PROTO := $(wildcard tests/unit/descset_*.proto)
+DESCSET_TEST_GEN := $(patsubst tests/unit/%.proto,$(BUILD)/tests/gen/%.pb-c.c,$(DESCSET_TEST_PROTO))
+DESCSET_TEST_PB := $(BUILD)/tests/descset_test.pb
+$(BUILD)/tests/gen/%.pb-c.c $(BUILD)/tests/gen/%.pb-c.h: tests/unit/%.proto | $(BUILD)/.deps-build
+	@mkdir -p $(@D)
+	protoc-c --proto_path=tests/unit --c_out=$(@D) $<
+$(DESCSET_TEST_PB): $(DESCSET_TEST_PROTO) tests/unit/descset3opt.proto | $(BUILD)/.deps-build
+	@mkdir -p $(@D)
+	protoc -Itests/unit --include_imports --descriptor_set_out=$@ $^
+$(OBJ)/tests/gen/%.o: $(BUILD)/tests/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(BUILD)/tests/gen $(GEN_CFLAGS) -c -o $@ $<
+$(OBJ)/tests/unit/test_descset.o: CPPFLAGS += -I$(BUILD)/tests/gen -DGW_TEST_PB='"$(DESCSET_TEST_PB)"' \
+	-DGW_BUNDLED_PB='"$(BUNDLED_PB)"'
+$(OBJ)/tests/unit/test_descset.o: $(DESCSET_TEST_GEN:.c=.h) $(DESCSET_TEST_PB) $(BUNDLED_PB)
+$(BUILD)/tests/test_descset: $(patsubst $(BUILD)/tests/gen/%.c,$(OBJ)/tests/gen/%.o,$(DESCSET_TEST_GEN))
+.SECONDARY: $(DESCSET_TEST_GEN) $(DESCSET_TEST_GEN:.c=.h)
 
 # ---- our code ------------------------------------------------------------
 $(OBJ)/%.o: %.c | $(GEN_H) $(BUILD)/.deps-build
@@ -211,6 +247,14 @@ test-asan:
 bench: $(BUILD)/.deps-bench $(BUILD)/.deps-test all
 	@BUILD=$(BUILD) GW_BIN=$(BIN)/api-gateway GW_BACKEND=$(BACKEND_BIN) tests/bench/run.sh
 
+# protobuf-c unpack + pack with runtime descriptors (core/descset.c) against
+# the generated ones; fails when the runtime path is over 5% slower.
+bench-transcode: $(BUILD)/bench/bench_descset
+	$(BUILD)/bench/bench_descset
+$(BUILD)/bench/bench_descset: tests/bench/bench_descset.c $(LIBGW)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBGW) $(LDLIBS)
+
 # libFuzzer targets: our sources built once with clang and coverage into
 # $(BUILD)/fuzz/libgw.a, which every target links (a target pulls only the
 # objects it uses).
@@ -222,6 +266,10 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(FUZZ_WARN
 FUZZ_LIB_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_OBJ := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(GW_SRC))
 FUZZ_GEN_OBJ := $(patsubst $(GEN)/%.c,$(BUILD)/fuzz/gen/%.o,$(GEN_C))
+FUZZ_OBJ += $(BUILD)/fuzz/obj/core/bundled.o
+$(BUILD)/fuzz/obj/core/bundled.o: core/bundled.S $(BUNDLED_PB) | $(BUILD)/.deps-fuzz
+	@mkdir -p $(@D)
+	clang -DGW_BUNDLED_PB='"$(abspath $(BUNDLED_PB))"' -c -o $@ $<
 $(BUILD)/fuzz/gen/%.o: $(GEN)/%.c | $(BUILD)/.deps-fuzz $(GEN_H)
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(FUZZ_LIB_CFLAGS) -w -Dregister=register_ -c -o $@ $<
@@ -243,7 +291,16 @@ $(BUILD)/fuzz/fuzz_transcode: tests/fuzz/fuzz_transcode.c $(BUILD)/fuzz/libgw.a 
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) -I$(TEST_GEN) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_TEST_GEN_OBJ) $(BUILD)/fuzz/libgw.a $(LDLIBS)
 -include $(shell find $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)
-fuzz: $(FUZZ_BIN)
+# fuzz_descset's seeds: the bundled set and one set per proto/*.proto (built, never committed).
+FUZZ_SEEDS := $(BUILD)/fuzz/seeds/descset.stamp
+$(FUZZ_SEEDS): $(BUNDLED_PB) $(BUNDLED_PROTO)
+	@mkdir -p $(BUILD)/fuzz/seeds/descset
+	cp $(BUNDLED_PB) $(BUILD)/fuzz/seeds/descset/bundled.pb
+	for p in $(PROTO_SRC); do \
+	  protoc -Iproto --descriptor_set_out=$(BUILD)/fuzz/seeds/descset/$$(basename $$p .proto).pb $$p || exit 1; \
+	done
+	touch $@
+fuzz: $(FUZZ_BIN) $(FUZZ_SEEDS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_BIN)
 
 # Faults under load (tests/chaos/README.md); a 40 s run is part of `make test`.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make fuzz`: run every libFuzzer target for FUZZ_SECONDS on a scratch copy
-# of its committed corpus (tests/fuzz/corpus/<target without fuzz_>).
+# of its committed corpus (tests/fuzz/corpus/<target without fuzz_>) plus
+# any seeds the build made for it ($BUILD/fuzz/seeds/<target without fuzz_>).
 # A crash, leak or timeout fails the run; the input is kept under
 # $BUILD/fuzz/artifacts. FUZZ_MERGE=1 merges newly interesting inputs back
 # into the committed corpus (minimised with -merge=1).
@@ -20,6 +21,10 @@ for bin in "$@"; do
   mkdir -p "$corpus"
   work=$(mktemp -d "$BUILD/fuzz/work-$name.XXXXXX")
   cp -r "$corpus/." "$work/"
+  # Seeds made by the build and never committed (the Makefile's fuzz rule),
+  # e.g. $BUILD/fuzz/seeds/descset: the bundled descriptor set.
+  seeds="$BUILD/fuzz/seeds/${name#fuzz_}"
+  if [ -d "$seeds" ]; then cp -r "$seeds/." "$work/"; fi
   log="$BUILD/fuzz/$name.log"
   "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
     -artifact_prefix="$art/$name-" "$work" >"$log" 2>&1
