@@ -16,7 +16,8 @@
  * same places, same verb) form one group: the group answers 405 for methods
  * it lacks; two routes of one group with the same method are a conflict.
  * Among groups that match a path, the one with more literal segments wins
- * ("/users/search" over "/users/{id}"), then the one built first.
+ * ("/users/search" over "/users/{id}"), then one with a verb, then the one
+ * built first.
  */
 #include "core/router.h"
 
@@ -408,6 +409,15 @@ static void bind_vars(const tmpl_t *t, const span_t *segs, size_t nsegs, const c
     }
 }
 
+/* More literal segments win; at a tie, a template whose verb matched wins
+ * over one that took "7:cancel" as a plain segment. */
+static bool more_specific(const tmpl_t *a, const tmpl_t *b)
+{
+    if (a->nliterals != b->nliterals)
+        return a->nliterals > b->nliterals;
+    return a->verb != NULL && b->verb == NULL;
+}
+
 gw_match_result_t gw_router_match(const gw_api_t *api, gw_method_t method, const char *path, size_t len,
                                   gw_match_t *m)
 {
@@ -427,7 +437,7 @@ gw_match_result_t gw_router_match(const gw_api_t *api, gw_method_t method, const
             continue;
         if (nsegs > 0)
             vsegs[nsegs - 1] = last;
-        if (shape_matches(t, vsegs, nsegs) && (best == NULL || t->nliterals > best->shape->nliterals))
+        if (shape_matches(t, vsegs, nsegs) && (best == NULL || more_specific(t, best->shape)))
             best = &rt->groups[i];
     }
     if (best == NULL)

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/pb.h"
+#include "health.pb-c.h"
 #include "shm/health.h"
 #include "core/log.h"
 #include "worker/clients/grpc_client.h"
