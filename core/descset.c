@@ -253,6 +253,7 @@ void gw_descset_free(gw_descset_t *set)
 {
     if (set == NULL)
         return;
+    gw_ds_init_release(set);
     for (chunk_t *c = set->chunks, *next; c != NULL; c = next) {
         next = c->next;
         free(c);

@@ -13,9 +13,11 @@
  * Called by core/api.c (the route table) in the master at start and on every
  * SIGHUP; workers inherit the built set by fork() and only read it. The set
  * owns every byte it hands out (descriptors, names, rules); all of it lives
- * until gw_descset_free. Runtime message descriptors have no message_init:
- * create messages with protobuf-c's unpack or worker/transcode's
- * gw_tc_new_message, never protobuf_c_message_init.
+ * until gw_descset_free. A runtime message descriptor's message_init may be
+ * NULL (each takes one of 1000 precompiled ones, so that unpack is as fast as
+ * with generated code, while those last): create messages with protobuf-c's
+ * unpack or worker/transcode's gw_tc_new_message, never
+ * protobuf_c_message_init.
  */
 #ifndef GW_DESCSET_H
 #define GW_DESCSET_H

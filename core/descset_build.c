@@ -309,6 +309,36 @@ static int cmp_field_name(const void *a, const void *b, void *fields)
     return strcmp(f[*(const unsigned *)a].name, f[*(const unsigned *)b].name);
 }
 
+/* The message as protoc-c's generated init leaves it: descriptor, defaults
+ * (none for oneof members, see descset_default.c), and for a singular enum
+ * without a default its first declared value. For core/descset_init.c. */
+static void *init_template(gw_descset_t *set, const ds_index_t *ix, const ds_msg_t *m,
+                           const ProtobufCMessageDescriptor *md, const ProtobufCFieldDescriptor *decl)
+{
+    uint8_t *t = gw_ds_alloc(set, md->sizeof_message);
+    if (t == NULL)
+        return NULL;
+    ((ProtobufCMessage *)t)->descriptor = md;
+    for (size_t i = 0; i < m->nfields; i++) {
+        const ProtobufCFieldDescriptor *f = &decl[i];
+        uint8_t *at = t + f->offset;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED || (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+            continue;
+        if (f->default_value == NULL) {
+            if (f->type == PROTOBUF_C_TYPE_ENUM)
+                memcpy(at, &find_enum(ix, m->fields[i].type_name + 1)->values[0].value, sizeof(int32_t));
+        } else if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE) {
+            memcpy(at, &f->default_value, sizeof(void *));
+        } else if (f->type == PROTOBUF_C_TYPE_BYTES) {
+            memcpy(at, f->default_value, sizeof(ProtobufCBinaryData));
+        } else {
+            memcpy(at, f->default_value,
+                   f->type == PROTOBUF_C_TYPE_BOOL ? sizeof(protobuf_c_boolean) : value_size(f->type));
+        }
+    }
+    return t;
+}
+
 static int build_message(gw_descset_t *set, const ds_index_t *ix, ds_msg_t *m, ds_err_t *err)
 {
     size_t n = m->nfields;
@@ -352,7 +382,10 @@ static int build_message(gw_descset_t *set, const ds_index_t *ix, ds_msg_t *m, d
         if ((md->field_ranges = int_ranges(set, numbers, n, &md->n_field_ranges)) == NULL)
             return oom(err);
     }
-    md->message_init = NULL; /* unpack falls back to its generic init (core/descset.h) */
+    const void *tmpl = init_template(set, ix, m, md, decl);
+    if (tmpl == NULL)
+        return oom(err);
+    md->message_init = gw_ds_init_slot(set, tmpl, md->sizeof_message); /* NULL when none is left */
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /*
  * Internals of the descriptor set (core/descset.c, descset_wire.c,
- * descset_http.c, descset_build.c, descset_default.c); nothing else includes this but the
+ * descset_http.c, descset_build.c, descset_default.c, descset_init.c);
+ * nothing else includes this but the
  * fuzz target (tests/fuzz/fuzz_descset.c, for gw_ds_message_at).
  *
  * descset_wire.c decodes FileDescriptorSet bytes into the plain model below
@@ -183,6 +184,11 @@ typedef struct {
     size_t nservices;
 } ds_index_t;
 int gw_ds_link(gw_descset_t *set, ds_index_t *index, ds_err_t *err);
+
+/* descset_init.c: one of the precompiled message_init functions, copying
+ * `tmpl` (size bytes); NULL when all are taken. Released by the set's free. */
+ProtobufCMessageInit gw_ds_init_slot(const gw_descset_t *set, const void *tmpl, size_t size);
+void gw_ds_init_release(const gw_descset_t *set);
 
 /* descset_default.c: f->default_value of one field whose type, label and
  * sub-descriptor are set (enums already built), as protoc-c would have it. */

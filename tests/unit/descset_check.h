@@ -94,6 +94,54 @@ static void check_default(const char *ctx, const ProtobufCFieldDescriptor *a,
         fail_msg("%s: default value differs", ctx);
 }
 
+/* The runtime init leaves every member as the generated one does (member
+ * by member: struct assignment need not copy padding). Oneof unions are
+ * compared through their case only. */
+static void check_init(const ProtobufCMessageDescriptor *rt, const ProtobufCMessageDescriptor *gen)
+{
+    if (rt->message_init == NULL)
+        fail_msg("%s: no message_init", gen->name);
+    uint8_t *a = malloc(gen->sizeof_message), *b = malloc(gen->sizeof_message);
+    assert_true(a != NULL && b != NULL);
+    memset(a, 0xa5, gen->sizeof_message); /* not zero: the init must write every member */
+    memset(b, 0xa5, gen->sizeof_message);
+    gen->message_init((ProtobufCMessage *)a);
+    rt->message_init((ProtobufCMessage *)b);
+    const ProtobufCMessage *ma = (const ProtobufCMessage *)a, *mb = (const ProtobufCMessage *)b;
+    assert_ptr_equal(mb->descriptor, rt);
+    assert_true(mb->n_unknown_fields == 0 && mb->unknown_fields == NULL && ma->n_unknown_fields == 0);
+    for (unsigned i = 0; i < gen->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &gen->fields[i];
+        size_t q = 0, v = default_size(f->type);
+        if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE)
+            v = sizeof(void *);
+        else if (f->type == PROTOBUF_C_TYPE_BYTES)
+            v = sizeof(ProtobufCBinaryData);
+        if (f->label == PROTOBUF_C_LABEL_REPEATED)
+            q = sizeof(size_t), v = sizeof(void *);
+        else if (f->quantifier_offset != 0)
+            q = sizeof(uint32_t); /* has_ or the oneof case */
+        if (q && memcmp(a + f->quantifier_offset, b + f->quantifier_offset, q) != 0)
+            fail_msg("%s.%s: runtime init differs in the quantifier", gen->name, f->name);
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) || f->label == PROTOBUF_C_LABEL_REPEATED) {
+            if (f->label == PROTOBUF_C_LABEL_REPEATED && memcmp(a + f->offset, b + f->offset, v) != 0)
+                fail_msg("%s.%s: runtime init differs", gen->name, f->name);
+        } else if (f->type == PROTOBUF_C_TYPE_STRING && f->default_value != NULL) { /* same text, own copy */
+            const char *x = *(char **)(a + f->offset), *y = *(char **)(b + f->offset);
+            if (strcmp(x, y) != 0 || (x == protobuf_c_empty_string) != (y == protobuf_c_empty_string))
+                fail_msg("%s.%s: runtime init differs", gen->name, f->name);
+        } else if (f->type == PROTOBUF_C_TYPE_BYTES && f->default_value != NULL) {
+            const ProtobufCBinaryData *x = (void *)(a + f->offset), *y = (void *)(b + f->offset);
+            if (x->len != y->len || memcmp(x->data, y->data, x->len) != 0)
+                fail_msg("%s.%s: runtime init differs", gen->name, f->name);
+        } else if (memcmp(a + f->offset, b + f->offset, v) != 0) {
+            fail_msg("%s.%s: runtime init differs", gen->name, f->name);
+        }
+    }
+    free(a);
+    free(b);
+}
+
 static void check_message(const gw_descset_t *set, const ProtobufCMessageDescriptor *gen, check_seen_t *seen)
 {
     for (size_t i = 0; i < seen->n; i++)
@@ -113,7 +161,7 @@ static void check_message(const gw_descset_t *set, const ProtobufCMessageDescrip
     SAME_INT(rt->sizeof_message, gen->sizeof_message, "sizeof_message");
     SAME_INT(rt->n_fields, gen->n_fields, "n_fields");
     SAME_INT(rt->n_field_ranges, gen->n_field_ranges, "n_field_ranges");
-    assert_null(rt->message_init);
+    check_init(rt, gen);
     if (gen->n_fields == 0) {
         assert_null(rt->fields);
         return;

@@ -219,6 +219,20 @@ static void test_model_errors(void **state)
     assert_int_equal(gw_descset_add_file(set, "/nonexistent/x.pb", err, sizeof(err)), -1);
     assert_string_equal(err, "/nonexistent/x.pb: No such file or directory");
     gw_descset_free(set);
+    set = gw_descset_new();
+    assert_int_equal(gw_descset_add_file(set, "/", err, sizeof(err)), -1);
+    assert_string_equal(err, "/: Is a directory");
+    gw_descset_free(set);
+    /* Lookups wait for the link; nothing is added after it. */
+    set = gw_descset_new();
+    assert_int_equal(gw_descset_add_bundled(set, err, sizeof(err)), 0);
+    assert_null(gw_descset_message(set, "user.User"));
+    assert_int_equal(gw_descset_nservices(set), 0);
+    assert_int_equal(gw_descset_link(set, err, sizeof(err)), 0);
+    assert_non_null(gw_descset_message(set, "user.User"));
+    assert_int_equal(gw_descset_add_bundled(set, err, sizeof(err)), -1);
+    assert_string_equal(err, "bundled: descriptor set already linked or failed");
+    gw_descset_free(set);
 }
 
 static void test_duplicate_files(void **state)

@@ -244,6 +244,32 @@ static void test_roundtrip_proto2(void **state)
     gw_descset_free(set);
 }
 
+/* 1000 precompiled inits are shared by the live sets; past them a message
+ * has message_init NULL and still works (protobuf-c's generic init); a
+ * freed set gives its inits back. */
+static void test_init_slots(void **state)
+{
+    (void)state;
+    gw_descset_t *sets[14];
+    size_t without = 0;
+    for (size_t i = 0; i < N(sets); i++)
+        sets[i] = load(NULL);
+    for (size_t i = 0; gw_ds_message_at(sets[N(sets) - 1], i) != NULL; i++)
+        without += gw_ds_message_at(sets[N(sets) - 1], i)->message_init == NULL;
+    assert_true(without > 0);
+    const ProtobufCMessageDescriptor *rt = gw_descset_message(sets[N(sets) - 1], "user.GetUserRequest");
+    assert_null(rt->message_init);
+    User__GetUserRequest req = USER__GET_USER_REQUEST__INIT;
+    req.user_id = "u1";
+    check_roundtrip(&req.base, rt);
+    for (size_t i = 0; i < N(sets); i++)
+        gw_descset_free(sets[i]);
+    gw_descset_t *set = load(NULL);
+    for (size_t i = 0; gw_ds_message_at(set, i) != NULL; i++)
+        assert_non_null(gw_ds_message_at(set, i)->message_init);
+    gw_descset_free(set);
+}
+
 #include "tests/unit/descset_errors.h"
 
 int main(void)
@@ -254,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_proto3_optional),
         cmocka_unit_test(test_roundtrip_kitchen),
         cmocka_unit_test(test_roundtrip_proto2),
+        cmocka_unit_test(test_init_slots),
         cmocka_unit_test(test_wire_errors),
         cmocka_unit_test(test_model_errors),
         cmocka_unit_test(test_duplicate_files),
