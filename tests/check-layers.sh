@@ -8,7 +8,7 @@
 #   tests/check-layers.sh [ROOT]     ROOT defaults to the repository
 #
 # Rules (a file is judged by the first that matches its path):
-#   core        core/**               → core/ (and proto/, generated types)
+#   core        core/**               → core/
 #   shm         shm/**                → shm/, core/
 #   master      master/**             → master/, shm/, core/
 #   transcode   worker/transcode/**   → worker/transcode/, core/
@@ -25,7 +25,7 @@ cd "$root" || exit 2
 find core shm master worker -name '*.[ch]' 2>/dev/null | LC_ALL=C sort | xargs awk '
 function allowed(file, inc) {
     if (file ~ /^core\//)
-        return inc ~ /^(core|proto)\//
+        return inc ~ /^core\//
     if (file ~ /^shm\//)
         return inc ~ /^(shm|core)\//
     if (file ~ /^master\//)
@@ -41,7 +41,7 @@ function allowed(file, inc) {
     return 1
 }
 function rule(file) {
-    if (file ~ /^core\//) return "core: core/ includes only core/ (and proto/)"
+    if (file ~ /^core\//) return "core: core/ includes only core/"
     if (file ~ /^shm\//) return "shm: shm/ includes only shm/ and core/"
     if (file ~ /^master\//) return "master: master/ includes only master/, shm/, core/"
     if (file ~ /^worker\/transcode\//) return "transcode: worker/transcode/ includes only worker/transcode/ and core/"

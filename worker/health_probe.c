@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "health.pb-c.h"
+#include "proto/pb.h" /* only the health messages are linked (Makefile, GW_OBJ) */
 #include "shm/health.h"
 #include "core/log.h"
 #include "worker/clients/grpc_client.h"
