@@ -246,16 +246,16 @@ test-unit: $(BUILD)/.deps-test $(UNIT_BIN)
 test-asan:
 	CHAOS_RSS_BOUND_MB=512 $(MAKE) BUILD=build/asan BIN=build/asan/bin SANITIZE=1 OPT=-O1 test
 
-bench: $(BUILD)/.deps-bench $(BUILD)/.deps-test all
+bench: $(BUILD)/.deps-bench $(BUILD)/.deps-test all $(BUILD)/bench/bench_descset
 	@BUILD=$(BUILD) GW_BIN=$(BIN)/api-gateway GW_BACKEND=$(BACKEND_BIN) tests/bench/run.sh
 
 # protobuf-c unpack + pack with runtime descriptors (core/descset.c) against
 # the generated ones; fails when the runtime path is over 5% slower.
 bench-transcode: $(BUILD)/bench/bench_descset
 	$(BUILD)/bench/bench_descset
-$(BUILD)/bench/bench_descset: tests/bench/bench_descset.c $(LIBGW)
+$(BUILD)/bench/bench_descset: tests/bench/bench_descset.c $(LIBGW) $(GEN_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBGW) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(GEN_OBJ) $(LIBGW) $(LDLIBS)
 
 # libFuzzer targets: our sources built once with clang and coverage into
 # $(BUILD)/fuzz/libgw.a, which every target links (a target pulls only the
