@@ -336,13 +336,16 @@ INSTALL_ETC ?= yes
 # The installed unit is the repo's with the paths this install uses.
 UNIT_SED := -e 's|/usr/local/bin/api-gateway|$(BINDIR)/api-gateway|g' -e 's|/etc/api-gateway/|$(CONFDIR)/|g'
 
-install: $(BIN)/api-gateway
+install: $(BIN)/api-gateway $(BUNDLED_PB)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONFDIR) \
 		$(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BIN)/api-gateway $(DESTDIR)$(BINDIR)/api-gateway
 	sed $(UNIT_SED) systemd/api-gateway.service > $(DESTDIR)$(UNITDIR)/api-gateway.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/api-gateway.service
 	install -m 0644 etc/api-gateway.conf etc/secrets.env.example $(DESTDIR)$(DATADIR)/
+	@# The bundled descriptor set, to list next to an operator's own sets in
+	@# PROTO_DESCRIPTOR_SET (the binary carries the same bytes).
+	install -m 0644 $(BUNDLED_PB) $(DESTDIR)$(DATADIR)/bundled.pb
 	install -m 0644 README.md docs/OPERATIONS.md docs/TROUBLESHOOTING.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 docs/api-gateway.8 $(DESTDIR)$(MANDIR)/man8/api-gateway.8
 ifeq ($(INSTALL_ETC),yes)
