@@ -473,3 +473,47 @@ def test_service_without_upstream_fails_the_config_check(tmpdir_):
     t = check_t(conf)
     out = t.stdout + t.stderr
     assert t.returncode != 0 and re.search(r"GRPC_UPSTREAMS[^\n]*%s" % re.escape(SVC), out), out
+
+
+BAD_PROTO = r'''
+syntax = "proto3";
+package bad.v1;
+import "google/api/annotations.proto";
+message Req { string id = 1; repeated string tags = 2; Inner inner = 3; }
+message Inner { string x = 1; }
+message Rep { string id = 1; }
+service Bad {
+  rpc Do(%s Req) returns (Rep) { option (google.api.http) = { %s }; }
+}
+'''
+
+
+@pytest.mark.parametrize("stream,rule,extra,want", [
+    ("", 'get: "/v1/x" body: "*"', "", "bad.v1.Bad/Do: GET /v1/x: a GET binding cannot have a body"),
+    ("", 'get: "/admin/x"', "", "bad.v1.Bad/Do: GET /admin/x: /admin, /debug, /health, /ready and /metrics"),
+    ("", 'get: "/v1/{nope}"', "", "path variable {nope}: no such field of bad.v1.Req"),
+    ("", 'get: "/v1/{tags}"', "", "path variable {tags}: a repeated or map field of bad.v1.Req"),
+    ("", 'get: "/v1/{inner}"', "", "path variable {inner}: a message field of bad.v1.Req"),
+    ("", 'post: "/v1/x" body: "nope"', "", "POST /v1/x: body names no top-level field of the request"),
+    ("", 'get: "/v1/x" response_body: "nope"', "", "response_body names no top-level field of the response"),
+    ("stream", 'get: "/v1/x"', "", "bad.v1.Bad/Do: GET /v1/x: streaming methods cannot be bound"),
+    ("", 'get: "/v1/{id"', "", 'bad.v1.Bad/Do: bad path template "/v1/{id": unterminated variable'),
+    ("", 'custom { kind: "FOO" path: "/v1/x" }', "", "bad.v1.Bad/Do: FOO /v1/x: unsupported HTTP method"),
+    ("", 'get: "/v1/x"', "PUBLIC_METHODS=bad.v1.Bad/Doo\n",
+     "PUBLIC_METHODS: no method with routes named bad.v1.Bad/Doo in the descriptor set"),
+    ("", 'get: "/v1/x"', "METHOD_ROLES=bad.v1.Bad/Do=admin||x\n", "METHOD_ROLES: bad.v1.Bad/Do: expected 1 to"),
+    ("", 'get: "/v1/x"', "TENANT_FIELD=org-id\n", 'TENANT_FIELD: expected a field name, got "org-id"'),
+])
+def test_policy_and_mapping_errors_name_the_method(tmpdir_, stream, rule, extra, want):
+    """What google/api/http.proto's mapping rules forbid, a binding where the
+    gateway's own endpoints live, and a policy key naming what is not served
+    are start errors: `-t` fails with one line naming the method or key."""
+    bad = protoc(tmpdir_, "bad.proto", BAD_PROTO % (stream, rule))
+    conf = os.path.join(tmpdir_, "api-gateway.conf")
+    with open(conf, "w") as f:
+        f.write("JWT_SECRET=%s\nPROTO_DESCRIPTOR_SET=%s\nGRPC_UPSTREAMS=bad.v1.Bad=127.0.0.1:1\n%s" %
+                (JWT_SECRET, bad, extra))
+    t = check_t(conf)
+    out = t.stdout + t.stderr
+    assert t.returncode != 0 and want in out, out
+    assert not route_lines(t), out

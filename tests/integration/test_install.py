@@ -190,6 +190,7 @@ def test_deb_contents_and_lintian(tmp_path):
         "./lib/systemd/system/api-gateway.service": "-rw-r--r--",
         "./etc/api-gateway/api-gateway.conf": "-rw-r--r--",
         "./usr/share/api-gateway/secrets.env.example": "-rw-r--r--",
+        "./usr/share/api-gateway/bundled.pb": "-rw-r--r--",
         "./usr/share/doc/api-gateway/copyright": "-rw-r--r--",
         "./usr/share/doc/api-gateway/changelog.Debian.gz": "-rw-r--r--",
         "./usr/share/doc/api-gateway/OPERATIONS.md.gz": "-rw-r--r--",
@@ -215,6 +216,14 @@ def test_deb_contents_and_lintian(tmp_path):
     assert ".symtab" not in sections and ".debug_info" not in sections
     r = subprocess.run([shipped, "-v"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and r.stdout.startswith("api-gateway %s " % version), r.stdout + r.stderr
+    # The shipped descriptor set serves the same table as the built-in one.
+    env = dict(os.environ, JWT_SECRET="x" * 32)
+    builtin = subprocess.run([shipped, "-t"], capture_output=True, text=True, timeout=30, env=env)
+    env["PROTO_DESCRIPTOR_SET"] = os.path.join(tree, "usr/share/api-gateway/bundled.pb")
+    listed = subprocess.run([shipped, "-t"], capture_output=True, text=True, timeout=30, env=env)
+    assert listed.returncode == 0 and builtin.returncode == 0, listed.stderr + builtin.stderr
+    routes = lambda out: [l for l in out.splitlines() if l.startswith("route ")]  # noqa: E731
+    assert routes(listed.stdout) == routes(builtin.stdout) and len(routes(builtin.stdout)) == 28
 
     if shutil.which("lintian") is None:
         pytest.skip("lintian not installed (make deps-test installs it); the rest passed")
