@@ -74,9 +74,11 @@ static const struct {
     {GW_METHOD_GET, "/health", GW_RF_NO_LIMIT, GW_BUILTIN_HEALTH, "health"},
     {GW_METHOD_GET, "/ready", GW_RF_NO_LIMIT, GW_BUILTIN_READY, "ready"},
     {GW_METHOD_GET, "/metrics", GW_RF_NO_LIMIT | GW_RF_METRICS, GW_BUILTIN_METRICS, "metrics"},
-    {GW_METHOD_GET, "/debug/workers", GW_RF_ADMIN | GW_RF_NO_LIMIT, GW_BUILTIN_DEBUG_WORKERS, "debug_workers"},
+    {GW_METHOD_GET, "/debug/workers", GW_RF_ADMIN | GW_RF_NO_LIMIT, GW_BUILTIN_DEBUG_WORKERS,
+     "debug_workers"},
     {GW_METHOD_GET, "/debug/shm", GW_RF_ADMIN | GW_RF_NO_LIMIT, GW_BUILTIN_DEBUG_SHM, "debug_shm"},
-    {GW_METHOD_GET, "/admin/breakers", GW_RF_ADMIN | GW_RF_NO_LIMIT, GW_BUILTIN_ADMIN_BREAKERS, "admin_breakers"},
+    {GW_METHOD_GET, "/admin/breakers", GW_RF_ADMIN | GW_RF_NO_LIMIT, GW_BUILTIN_ADMIN_BREAKERS,
+     "admin_breakers"},
     {GW_METHOD_POST, "/admin/breakers/{service}/reset", GW_RF_ADMIN | GW_RF_NO_LIMIT,
      GW_BUILTIN_ADMIN_BREAKER_RESET, "admin_breaker_reset"},
 };
@@ -196,7 +198,8 @@ static int set_roles(build_t *b, gw_route_t *r, const char *list)
     if (copy == NULL)
         return snprintf(b->err, b->errlen, "out of memory"), -1;
     size_t n = 0;
-    for (char *t = strtok_r(copy, "|", &save); t != NULL && n < GW_ROUTE_MAX_ROLES; t = strtok_r(NULL, "|", &save))
+    for (char *t = strtok_r(copy, "|", &save); t != NULL && n < GW_ROUTE_MAX_ROLES;
+         t = strtok_r(NULL, "|", &save))
         r->roles[n++] = t;
     r->roles[n] = NULL;
     return 0;
@@ -287,7 +290,8 @@ static int add_service_routes(build_t *b, const gw_desc_service_t *s)
         nrules += s->methods[i].nrules;
     if (nrules == 0)
         return 0;
-    const gw_upstream_t *up = gw_api_upstream_for(b->api, &b->policy, b->cfg, s->full_name, b->err, b->errlen);
+    const gw_upstream_t *up =
+        gw_api_upstream_for(b->api, &b->policy, b->cfg, s->full_name, b->err, b->errlen);
     if (up == NULL)
         return -1;
     bool cached = service_cached(b, s);
@@ -338,7 +342,8 @@ static int build_routes(build_t *b)
         if (add_service_routes(b, gw_descset_service(api->descs, i)) != 0)
             return -1;
     gw_upstream_t *proxy = &api->upstreams[api->nupstreams++];
-    *proxy = (gw_upstream_t){NULL, "notification-service", b->cfg->notification_service_url, GW_SVC_NOTIFICATION};
+    *proxy =
+        (gw_upstream_t){NULL, "notification-service", b->cfg->notification_service_url, GW_SVC_NOTIFICATION};
     add_fixed_routes(api, true, proxy);
     if (gw_api_policy_check_used(&b->policy, b->err, b->errlen) != 0)
         return -1;
@@ -401,7 +406,9 @@ void gw_api_print(const gw_api_t *api, FILE *out)
 {
     for (size_t i = 0; i < api->nroutes; i++) {
         const gw_route_t *r = &api->routes[i];
-        const char *auth = (r->flags & GW_RF_ADMIN) ? "admin-allow" : (r->flags & GW_RF_AUTH) ? "jwt" : "public";
+        const char *auth = (r->flags & GW_RF_ADMIN)  ? "admin-allow"
+                           : (r->flags & GW_RF_AUTH) ? "jwt"
+                                                     : "public";
         fprintf(out, "route %s %s", gw_method_names[r->method], r->tmpl);
         if (r->kind == GW_ROUTE_BUILTIN) {
             fprintf(out, " builtin=%s auth=%s\n", builtin_name(r->builtin), auth);

@@ -38,7 +38,7 @@ typedef struct gw_api {
  * GRPC_UPSTREAMS, the service URLs and the policy keys. Returns NULL with a
  * one-line error naming the key, file or method, e.g.
  *   PROTO_DESCRIPTOR_SET: /etc/api-gateway/billing.pb: No such file or directory
- *   route conflict: GET /v1/invoices/{id} is bound by billing.v1.Billing/GetInvoice and billing.v1.Billing/Fetch
+ *   route conflict: GET /v1/items/{id} is bound by a.A/Get and b.B/Fetch
  *   GRPC_UPSTREAMS: no upstream for billing.v1.Billing (it has routes)
  */
 gw_api_t *gw_api_load(const struct gw_config *cfg, char *err, size_t errlen);
@@ -47,12 +47,13 @@ void gw_api_free(gw_api_t *api);
 /* The upstream serving the HTTP proxy routes (always present). */
 const gw_upstream_t *gw_api_proxy_upstream(const gw_api_t *api);
 
-/* The route table as `-t` prints it: one line per route, then "N routes".
- *   route GET /api/v1/users/{user_id} rpc=user.UserService/GetUser upstream=user-service auth=jwt roles=any cache=on
- *   route POST /v1/invoices rpc=billing.v1.Billing/CreateInvoice upstream=billing.v1.Billing auth=jwt roles=any cache=off body=*
+/* The route table as `-t` prints it: one line per route, then "N routes":
+ *   route GET /api/v1/users/{user_id} rpc=user.UserService/GetUser
+ *     upstream=user-service auth=jwt roles=any cache=on        (one line)
  *   route GET /health builtin=health auth=public
- *   route POST /api/v1/notifications/email proxy upstream=notification-service auth=jwt
- * auth is public, jwt or admin-allow; roles=a|b; body= and response_body= only when set. */
+ *   route GET /api/v1/notifications proxy upstream=notification-service auth=jwt
+ * auth is public, jwt or admin-allow; roles=any or a|b; body= and
+ * response_body= follow only when the binding sets them. */
 void gw_api_print(const gw_api_t *api, FILE *out);
 
 #endif

@@ -18,7 +18,7 @@ char *gw_api_strdup(gw_api_t *api, const char *s);
 
 /* One parsed entry of a policy list: "pkg.Svc/Method" or "pkg.Svc/Method=value". */
 typedef struct {
-    const char *name; /* arena-owned */
+    const char *name;  /* arena-owned */
     const char *value; /* after '=', or NULL */
     bool used;         /* set by the route builder when a method matched it */
 } gw_api_entry_t;

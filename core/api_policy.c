@@ -80,7 +80,8 @@ static int check_roles(const gw_api_list_t *l, char *err, size_t errlen)
         const char *v = l->v[i].value;
         for (const char *p = v; *p != '\0'; p++)
             nroles += *p == '|';
-        if (nroles > GW_ROUTE_MAX_ROLES || strstr(v, "||") != NULL || v[0] == '|' || v[strlen(v) - 1] == '|') {
+        if (nroles > GW_ROUTE_MAX_ROLES || strstr(v, "||") != NULL || v[0] == '|' ||
+            v[strlen(v) - 1] == '|') {
             snprintf(err, errlen, "%s: %s: expected 1 to %d roles separated by '|', got \"%s\"", l->key,
                      l->v[i].name, GW_ROUTE_MAX_ROLES, v);
             return -1;
@@ -94,20 +95,21 @@ int gw_api_policy_parse(gw_api_t *api, const gw_config_t *cfg, gw_api_policy_t *
     memset(p, 0, sizeof(*p));
     if (parse_list(api, "PUBLIC_METHODS", cfg->public_methods, GW_DEFAULT_PUBLIC_METHODS, false,
                    &p->public_methods, err, errlen) != 0 ||
-        parse_list(api, "METHOD_ROLES", cfg->method_roles, GW_DEFAULT_METHOD_ROLES, true, &p->method_roles, err,
-                   errlen) != 0 ||
-        parse_list(api, "CACHE_METHODS", cfg->cache_methods, GW_DEFAULT_CACHE_METHODS, false, &p->cache_methods,
+        parse_list(api, "METHOD_ROLES", cfg->method_roles, GW_DEFAULT_METHOD_ROLES, true, &p->method_roles,
                    err, errlen) != 0 ||
+        parse_list(api, "CACHE_METHODS", cfg->cache_methods, GW_DEFAULT_CACHE_METHODS, false,
+                   &p->cache_methods, err, errlen) != 0 ||
         parse_list(api, "GRPC_UPSTREAMS", cfg->grpc_upstreams, NULL, true, &p->upstreams, err, errlen) != 0)
         return -1;
     if (check_method_names(&p->public_methods, err, errlen) != 0 ||
         check_method_names(&p->method_roles, err, errlen) != 0 ||
-        check_method_names(&p->cache_methods, err, errlen) != 0 || check_roles(&p->method_roles, err, errlen) != 0)
+        check_method_names(&p->cache_methods, err, errlen) != 0 ||
+        check_roles(&p->method_roles, err, errlen) != 0)
         return -1;
     for (size_t i = 0; i < p->upstreams.n; i++)
         if (!gw_config_is_host_port(p->upstreams.v[i].value)) {
-            snprintf(err, errlen, "GRPC_UPSTREAMS: %s: expected host:port, got \"%s\"", p->upstreams.v[i].name,
-                     p->upstreams.v[i].value);
+            snprintf(err, errlen, "GRPC_UPSTREAMS: %s: expected host:port, got \"%s\"",
+                     p->upstreams.v[i].name, p->upstreams.v[i].value);
             return -1;
         }
     return 0;

@@ -25,15 +25,15 @@
 #define GW_DEFAULT_PUBLIC_METHODS                                                                            \
     "auth.AuthService/Register,auth.AuthService/Login,auth.AuthService/RefreshToken"
 #define GW_DEFAULT_METHOD_ROLES                                                                              \
-    "user.UserService/DeleteUser=admin|super_admin,tenant.TenantService/CreateTenant=admin|super_admin,"    \
-    "tenant.TenantService/ListTenants=admin|super_admin,tenant.TenantService/UpdateTenant=admin|super_admin," \
+    "user.UserService/DeleteUser=admin|super_admin,tenant.TenantService/CreateTenant=admin|super_admin,"     \
+    "tenant.TenantService/ListTenants=admin|super_admin,"                                                    \
+    "tenant.TenantService/UpdateTenant=admin|super_admin,"                                                   \
     "tenant.TenantService/DeleteTenant=admin|super_admin,"                                                   \
     "tenant.TenantService/AddUserToTenant=admin|super_admin,"                                                \
     "tenant.TenantService/RemoveUserFromTenant=admin|super_admin"
 #define GW_DEFAULT_CACHE_METHODS                                                                             \
     "user.UserService/ListUsers,user.UserService/SearchUsers,user.UserService/GetUser,"                      \
     "tenant.TenantService/ListTenants,tenant.TenantService/GetTenant"
-
 
 typedef enum { GW_LOG_DEBUG = 0, GW_LOG_INFO, GW_LOG_WARN, GW_LOG_ERROR } gw_log_level_t;
 
@@ -54,13 +54,13 @@ typedef struct gw_config {
     char *notification_service_url; /* http://host:port */
 
     /* The API (core/api.h): descriptor sets, upstreams and per-method policy. */
-    char *proto_descriptor_set; /* FILE[,FILE...]; "" = the bundled set */
-    char *grpc_upstreams;       /* package.Service=host:port,... */
-    char *public_methods;       /* pkg.Service/Method,... served without a JWT */
-    char *method_roles;         /* pkg.Service/Method=role|role,... */
-    char *cache_methods;        /* pkg.Service/Method,... whose GET bindings are cached */
-    char *tenant_field;         /* the request field scoped by the token's tenant */
-    struct gw_api *api;         /* built by gw_config_load from the keys above; owned */
+    char *proto_descriptor_set;     /* FILE[,FILE...]; "" = the bundled set */
+    char *grpc_upstreams;           /* package.Service=host:port,... */
+    char *public_methods;           /* pkg.Service/Method,... served without a JWT */
+    char *method_roles;             /* pkg.Service/Method=role|role,... */
+    char *cache_methods;            /* pkg.Service/Method,... whose GET bindings are cached */
+    char *tenant_field;             /* the request field scoped by the token's tenant */
+    struct gw_api *api;             /* built by gw_config_load from the keys above; owned */
     char *notification_health_path; /* GET by the health probe; 2xx = healthy */
 
     char *jwt_secret;

@@ -72,10 +72,10 @@ typedef struct gw_route {
     const char *tmpl; /* the path template as written: "/api/v1/users/{user_id}" (metric label) */
     gw_route_kind_t kind;
     unsigned flags;
-    unsigned endpoint;              /* index into the segment's endpoint names; set by the master */
-    const gw_upstream_t *upstream;  /* GRPC, PROXY */
-    const char *rpc;                /* GRPC: "/user.UserService/GetUser" (the gRPC :path) */
-    const char *method_name;        /* GRPC: "user.UserService/GetUser" (policy keys, logs, -t) */
+    unsigned endpoint;                        /* index into the segment's endpoint names; set by the master */
+    const gw_upstream_t *upstream;            /* GRPC, PROXY */
+    const char *rpc;                          /* GRPC: "/user.UserService/GetUser" (the gRPC :path) */
+    const char *method_name;                  /* GRPC: "user.UserService/GetUser" (policy keys, logs, -t) */
     const ProtobufCMessageDescriptor *input;  /* GRPC */
     const ProtobufCMessageDescriptor *output; /* GRPC */
     const char *body;          /* GRPC: NULL (no body), "*" (the whole input), or a field path */

@@ -83,7 +83,9 @@ gw_method_t gw_method_from_name(const char *name)
 
 const char *gw_route_owner(const gw_route_t *r)
 {
-    return r->kind == GW_ROUTE_GRPC ? r->method_name : r->kind == GW_ROUTE_PROXY ? "notification proxy" : "built-in";
+    return r->kind == GW_ROUTE_GRPC    ? r->method_name
+           : r->kind == GW_ROUTE_PROXY ? "notification proxy"
+                                       : "built-in";
 }
 
 static int bad(char *err, size_t errlen, const char *tmpl, const char *why)
@@ -98,7 +100,8 @@ static bool is_ident(const char *s, size_t n)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        bool ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (i > 0 && c >= '0' && c <= '9');
+        bool ok =
+            c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (i > 0 && c >= '0' && c <= '9');
         if (!ok)
             return false;
     }
@@ -252,7 +255,8 @@ static bool same_shape(const tmpl_t *a, const tmpl_t *b)
         return false;
     for (unsigned i = 0; i < a->nsegs; i++) {
         const seg_t *x = &a->segs[i], *y = &b->segs[i];
-        if (x->kind != y->kind || (x->kind == SEG_LITERAL && (x->len != y->len || memcmp(x->p, y->p, x->len))))
+        if (x->kind != y->kind ||
+            (x->kind == SEG_LITERAL && (x->len != y->len || memcmp(x->p, y->p, x->len))))
             return false;
     }
     return true;

@@ -104,7 +104,8 @@ int main(int argc, char **argv)
     };
     if (gw_shm_create(&m.shm, &params) != 0)
         fatal("cannot create the shared segment (mmap failed)");
-    if (gw_master_bind_api(&m, m.cfg.api, err, sizeof(err)) != 0) /* service and endpoint slots, before any fork */
+    if (gw_master_bind_api(&m, m.cfg.api, err, sizeof(err)) !=
+        0) /* service and endpoint slots, before any fork */
         fatal(err);
     gw_sweep_init_regions(&m.shm, &m.cfg);
     gw_revoke_init(gw_shm_region(&m.shm, GW_SHM_REGION_REVOKE), (uint32_t)m.cfg.revocation_table_size, 0);

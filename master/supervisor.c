@@ -246,7 +246,8 @@ void gw_supervisor_reload(gw_master_t *m)
     gw_config_t next;
     char err[GW_CONFIG_ERR_MAX];
     if (gw_config_load(&next, m->config_path, err, sizeof(err)) != 0 ||
-        gw_tls_check(&next, err, sizeof(err)) != 0 || gw_master_bind_api(m, next.api, err, sizeof(err)) != 0) {
+        gw_tls_check(&next, err, sizeof(err)) != 0 ||
+        gw_master_bind_api(m, next.api, err, sizeof(err)) != 0) {
         if (next.host != NULL)
             gw_config_free(&next);
         uatomic_inc(&m->shm.hdr->reload_failures_total);

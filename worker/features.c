@@ -23,7 +23,8 @@ static size_t grpc_upstreams(const gw_worker_t *w, gw_grpc_upstream_t *out)
     size_t n = 0;
     for (size_t i = 0; i < api->nupstreams; i++)
         if (api->upstreams[i].service != NULL)
-            out[n++] = (gw_grpc_upstream_t){.slot = api->upstreams[i].slot, .target = api->upstreams[i].target};
+            out[n++] =
+                (gw_grpc_upstream_t){.slot = api->upstreams[i].slot, .target = api->upstreams[i].target};
     return n;
 }
 

@@ -35,7 +35,6 @@
 #include "worker/upstream.h"
 #include "core/urlenc.h"
 
-
 /* The built input message, freed with the request's pool unless taken. */
 struct gw_scoped_msg {
     ProtobufCMessage *msg;
@@ -94,7 +93,8 @@ static bool foreign(const char *s, const char *own)
 static bool is_wrapped_tenant(const ProtobufCFieldDescriptor *f, const char *tf)
 {
     return f->type == PROTOBUF_C_TYPE_MESSAGE && strcmp(f->name, tf) == 0 &&
-           strcmp(((const ProtobufCMessageDescriptor *)f->descriptor)->name, "google.protobuf.StringValue") == 0;
+           strcmp(((const ProtobufCMessageDescriptor *)f->descriptor)->name, "google.protobuf.StringValue") ==
+               0;
 }
 
 /* The string inside a StringValue (its one field), or NULL when unset. */

@@ -88,8 +88,8 @@ ProtobufCMessage *gw_upstream_grpc_input(gw_request_t *r)
     char err[512];
     /* "*": the body is the whole message (the route's google.api.http body
      * rule is wired in by the route table later) */
-    int rc = gw_transcode_request(r->match.route->input, body->base, body->base ? body->len : 0, r->match.route->body, query,
-                                  nquery, vars, nvars, &msg, err, sizeof(err));
+    int rc = gw_transcode_request(r->match.route->input, body->base, body->base ? body->len : 0,
+                                  r->match.route->body, query, nquery, vars, nvars, &msg, err, sizeof(err));
     if (rc != GW_TRANSCODE_OK) {
         gw_respond_error(r, rc == GW_TRANSCODE_INVALID ? 400 : 500, NULL,
                          rc == GW_TRANSCODE_NOMEM ? "out of memory" : err);
@@ -149,8 +149,9 @@ static void respond_reply(gw_request_t *r, const gw_route_t *route, const gw_grp
     char *json;
     size_t len;
     /* RESPONSE_REDACT_FIELDS never reach the client, nor the cache (stored below) */
-    int rc = gw_transcode_response_redacted(route->output, res->reply, res->reply_len,
-                                            r->w->cfg->response_redact_fields, route->response_body, &json, &len);
+    int rc =
+        gw_transcode_response_redacted(route->output, res->reply, res->reply_len,
+                                       r->w->cfg->response_redact_fields, route->response_body, &json, &len);
     if (rc != GW_TRANSCODE_OK) {
         gw_respond_error(r, rc == GW_TRANSCODE_INVALID ? 502 : 500, NULL,
                          rc == GW_TRANSCODE_INVALID ? "malformed reply from backend"
@@ -205,8 +206,8 @@ static void on_done(gw_grpc_call_t *call, void *data)
     r->pending = NULL;
     r->t_backend_us = (uint32_t)res->latency_us;
     if (r->trace.on)
-        gw_trace_client_end(r, op->route->upstream->label, op->route->rpc, res->latency_us,
-                            (int)res->status, gw_breaker_is_failure(res->status, transport));
+        gw_trace_client_end(r, op->route->upstream->label, op->route->rpc, res->latency_us, (int)res->status,
+                            gw_breaker_is_failure(res->status, transport));
     if (status == 200) {
         respond_reply(r, op->route, res);
     } else {
@@ -258,8 +259,8 @@ gw_stage_result_t gw_upstream_grpc(gw_request_t *r)
     op->ticket = r->cb_ticket;
     op->ticket_armed = r->cb_armed;
     r->upstream = route->upstream->label;
-    op->call = gw_grpc_call_start(r->w, route->upstream->slot, route->rpc, payload, len, md, nmd, r->deadline_us,
-                                  on_done, op);
+    op->call = gw_grpc_call_start(r->w, route->upstream->slot, route->rpc, payload, len, md, nmd,
+                                  r->deadline_us, on_done, op);
     if (op->call == NULL) {
         free(op);
         gw_respond_error(r, 502, NULL, "cannot start the backend call");

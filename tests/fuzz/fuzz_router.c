@@ -13,7 +13,10 @@
 #include "core/api.h"
 #include "core/router.h"
 
-#define R(m, t) {.method = GW_METHOD_##m, .tmpl = t, .kind = GW_ROUTE_BUILTIN}
+#define R(m, t)                                                                                              \
+    {                                                                                                        \
+        .method = GW_METHOD_##m, .tmpl = t, .kind = GW_ROUTE_BUILTIN                                         \
+    }
 
 static const gw_route_t routes[] = {
     R(GET, "/api/v1/users"),

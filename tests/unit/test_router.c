@@ -95,7 +95,8 @@ static void test_not_found_and_bad_method(void **state)
     gw_match_t m;
     assert_int_equal(gw_router_match(cfg.api, GW_METHOD_GET, "/nope", 5, &m), GW_MATCH_NOT_FOUND);
     assert_int_equal(m.endpoint, GW_ENDPOINT_UNMATCHED);
-    assert_int_equal(gw_router_match(cfg.api, GW_METHOD_GET, "/api/v1/users/a/b/c", 19, &m), GW_MATCH_NOT_FOUND);
+    assert_int_equal(gw_router_match(cfg.api, GW_METHOD_GET, "/api/v1/users/a/b/c", 19, &m),
+                     GW_MATCH_NOT_FOUND);
     const char *p = "/api/v1/users/u1";
     assert_int_equal(gw_router_match(cfg.api, GW_METHOD_PATCH, p, strlen(p), &m), GW_MATCH_BAD_METHOD);
     assert_int_equal(m.allowed, (1u << GW_METHOD_GET) | (1u << GW_METHOD_PUT) | (1u << GW_METHOD_DELETE));
@@ -130,7 +131,10 @@ static void test_route_flags(void **state)
 
 /* ---- templates, on hand-made route tables --------------------------------- */
 
-#define R(m, t) {.method = GW_METHOD_##m, .tmpl = t, .kind = GW_ROUTE_BUILTIN}
+#define R(m, t)                                                                                              \
+    {                                                                                                        \
+        .method = GW_METHOD_##m, .tmpl = t, .kind = GW_ROUTE_BUILTIN                                         \
+    }
 
 static gw_api_t *table(const gw_route_t *routes, size_t n, char *err, size_t errlen)
 {
@@ -221,7 +225,9 @@ static void test_template_errors(void **state)
         {"/v1/a b", "bad literal segment"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        gw_route_t r = {.method = GW_METHOD_GET, .tmpl = cases[i].tmpl, .kind = GW_ROUTE_GRPC,
+        gw_route_t r = {.method = GW_METHOD_GET,
+                        .tmpl = cases[i].tmpl,
+                        .kind = GW_ROUTE_GRPC,
                         .method_name = "billing.v1.Billing/Get"};
         char err[256] = "", want[256];
         assert_null(gw_router_build(&r, 1, err, sizeof(err)));
@@ -236,7 +242,10 @@ static void test_conflicts(void **state)
     (void)state;
     gw_route_t routes[] = {
         {.method = GW_METHOD_GET, .tmpl = "/v1/items/{id}", .kind = GW_ROUTE_GRPC, .method_name = "a.A/Get"},
-        {.method = GW_METHOD_GET, .tmpl = "/v1/items/{name}", .kind = GW_ROUTE_GRPC, .method_name = "b.B/Fetch"},
+        {.method = GW_METHOD_GET,
+         .tmpl = "/v1/items/{name}",
+         .kind = GW_ROUTE_GRPC,
+         .method_name = "b.B/Fetch"},
     };
     char err[256];
     assert_null(gw_router_build(routes, 2, err, sizeof(err)));
@@ -246,9 +255,9 @@ static void test_conflicts(void **state)
     gw_router_t *rt = gw_router_build(routes, 2, err, sizeof(err));
     assert_non_null(rt);
     gw_router_free(rt);
-    gw_route_t health[] = {R(GET, "/health"),
-                           {.method = GW_METHOD_GET, .tmpl = "/health", .kind = GW_ROUTE_GRPC,
-                            .method_name = "x.X/Health"}};
+    gw_route_t health[] = {
+        R(GET, "/health"),
+        {.method = GW_METHOD_GET, .tmpl = "/health", .kind = GW_ROUTE_GRPC, .method_name = "x.X/Health"}};
     assert_null(gw_router_build(health, 2, err, sizeof(err)));
     assert_string_equal(err, "route conflict: GET /health is bound by built-in and x.X/Health");
 }
