@@ -38,18 +38,18 @@ static slot_t slots[GW_DS_INIT_SLOTS];
         memcpy(m, s->tmpl, s->size);                                                                         \
     }
 #define INIT_PTR(a, b, c) init_##a##b##c,
-#define TEN(X, a, b)                                                                                         \
-    X(a, b, 0)                                                                                               \
-    X(a, b, 1) X(a, b, 2) X(a, b, 3) X(a, b, 4) X(a, b, 5) X(a, b, 6) X(a, b, 7) X(a, b, 8) X(a, b, 9)
-#define HUNDRED(X, a)                                                                                        \
-    TEN(X, a, 0)                                                                                             \
-    TEN(X, a, 1)                                                                                             \
-    TEN(X, a, 2) TEN(X, a, 3) TEN(X, a, 4) TEN(X, a, 5) TEN(X, a, 6) TEN(X, a, 7) TEN(X, a, 8) TEN(X, a, 9)
-#define THOUSAND(X)                                                                                          \
-    HUNDRED(X, 0)                                                                                            \
-    HUNDRED(X, 1)                                                                                            \
-    HUNDRED(X, 2) HUNDRED(X, 3) HUNDRED(X, 4) HUNDRED(X, 5) HUNDRED(X, 6) HUNDRED(X, 7) HUNDRED(X, 8)        \
-        HUNDRED(X, 9)
+/* The generator macros are laid out by hand. */
+/* clang-format off */
+#define TEN(X, a, b) \
+    X(a, b, 0) X(a, b, 1) X(a, b, 2) X(a, b, 3) X(a, b, 4) \
+    X(a, b, 5) X(a, b, 6) X(a, b, 7) X(a, b, 8) X(a, b, 9)
+#define HUNDRED(X, a) \
+    TEN(X, a, 0) TEN(X, a, 1) TEN(X, a, 2) TEN(X, a, 3) TEN(X, a, 4) \
+    TEN(X, a, 5) TEN(X, a, 6) TEN(X, a, 7) TEN(X, a, 8) TEN(X, a, 9)
+#define THOUSAND(X) \
+    HUNDRED(X, 0) HUNDRED(X, 1) HUNDRED(X, 2) HUNDRED(X, 3) HUNDRED(X, 4) \
+    HUNDRED(X, 5) HUNDRED(X, 6) HUNDRED(X, 7) HUNDRED(X, 8) HUNDRED(X, 9)
+/* clang-format on */
 
 THOUSAND(INIT_FN)
 
