@@ -101,4 +101,10 @@ const gw_desc_service_t *gw_descset_service(const gw_descset_t *set, size_t i);
 
 void gw_descset_free(gw_descset_t *set);
 
+/* The bytes one value of a field of type `t` takes in a protobuf-c message
+ * (a repeated field's element; a pointer for strings and messages), as
+ * protoc-c lays messages out. Used by the descriptor builder and by
+ * worker/transcode to copy values. */
+size_t gw_descset_value_size(ProtobufCType t);
+
 #endif

@@ -161,8 +161,7 @@ static int build_enum(gw_descset_t *set, ds_enum_t *e, ds_err_t *err)
 
 /* ---- messages ------------------------------------------------------------- */
 
-/* C size (= alignment) of one value of a field's type in the struct. */
-static size_t value_size(ProtobufCType t)
+size_t gw_descset_value_size(ProtobufCType t)
 {
     switch (t) {
     case PROTOBUF_C_TYPE_INT64:
@@ -170,20 +169,26 @@ static size_t value_size(ProtobufCType t)
     case PROTOBUF_C_TYPE_SFIXED64:
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64:
+        return sizeof(int64_t);
     case PROTOBUF_C_TYPE_DOUBLE:
+        return sizeof(double);
+    case PROTOBUF_C_TYPE_BOOL:
+        return sizeof(protobuf_c_boolean);
     case PROTOBUF_C_TYPE_STRING:
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return 8;
+        return sizeof(char *);
     case PROTOBUF_C_TYPE_BYTES:
         return sizeof(ProtobufCBinaryData);
-    default:
-        return 4; /* 32-bit ints, float, protobuf_c_boolean, enums */
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return sizeof(ProtobufCMessage *);
+    default: /* 32-bit integers, enums, float */
+        return sizeof(int32_t);
     }
 }
 
+/* Every value is aligned to its size, but bytes (a length and a pointer). */
 static size_t value_align(ProtobufCType t)
 {
-    return t == PROTOBUF_C_TYPE_BYTES ? _Alignof(ProtobufCBinaryData) : value_size(t);
+    return t == PROTOBUF_C_TYPE_BYTES ? _Alignof(ProtobufCBinaryData) : gw_descset_value_size(t);
 }
 
 static size_t place(size_t *off, size_t size, size_t align)
@@ -269,7 +274,7 @@ static size_t layout(const ds_msg_t *m, ProtobufCFieldDescriptor *fs)
             f->type != PROTOBUF_C_TYPE_MESSAGE)
             f->quantifier_offset =
                 (unsigned)place(&off, sizeof(protobuf_c_boolean), _Alignof(protobuf_c_boolean));
-        f->offset = (unsigned)place(&off, value_size(f->type), value_align(f->type));
+        f->offset = (unsigned)place(&off, gw_descset_value_size(f->type), value_align(f->type));
     }
     for (size_t k = 0; k < m->noneofs; k++) {
         size_t usize = 0, ualign = 1, ucase = 0, at = 0;
@@ -278,7 +283,7 @@ static size_t layout(const ds_msg_t *m, ProtobufCFieldDescriptor *fs)
             if (!(fs[i].flags & PROTOBUF_C_FIELD_FLAG_ONEOF) || m->fields[i].oneof_index != (int32_t)k)
                 continue;
             any = true;
-            usize = value_size(fs[i].type) > usize ? value_size(fs[i].type) : usize;
+            usize = gw_descset_value_size(fs[i].type) > usize ? gw_descset_value_size(fs[i].type) : usize;
             ualign = value_align(fs[i].type) > ualign ? value_align(fs[i].type) : ualign;
         }
         if (!any) /* a proto3 `optional`'s synthetic oneof: no case, no union */
@@ -333,7 +338,8 @@ static void *init_template(gw_descset_t *set, const ds_index_t *ix, const ds_msg
             memcpy(at, f->default_value, sizeof(ProtobufCBinaryData));
         } else {
             memcpy(at, f->default_value,
-                   f->type == PROTOBUF_C_TYPE_BOOL ? sizeof(protobuf_c_boolean) : value_size(f->type));
+                   f->type == PROTOBUF_C_TYPE_BOOL ? sizeof(protobuf_c_boolean)
+                                                   : gw_descset_value_size(f->type));
         }
     }
     return t;

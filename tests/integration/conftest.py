@@ -44,6 +44,19 @@ def gateway(gateway_factory):
     return gateway_factory()
 
 
+def stop_backends(started):
+    """Stop every started backend, then fail on any sanitizer report in its stderr."""
+    for b in started:
+        b.stop()
+    for b in started:
+        path = os.path.join(b.dir, "stderr")
+        if os.path.exists(path):
+            with open(path, errors="replace") as f:
+                report = SANITIZER.search(f.read())
+            assert report is None, "sanitizer report in %s: %s" % (path, report.group(0))
+        shutil.rmtree(b.dir, ignore_errors=True)
+
+
 @pytest.fixture
 def backend_factory():
     started = []
@@ -54,15 +67,7 @@ def backend_factory():
         return b.start()
 
     yield make
-    for b in started:
-        b.stop()
-    for b in started:
-        path = os.path.join(b.dir, "stderr")
-        if os.path.exists(path):
-            with open(path, errors="replace") as f:
-                report = SANITIZER.search(f.read())
-            assert report is None, "sanitizer report in %s: %s" % (path, report.group(0))
-        shutil.rmtree(b.dir, ignore_errors=True)
+    stop_backends(started)
 
 
 @pytest.fixture
@@ -76,15 +81,7 @@ def echo_backend_factory():
         return b.start()
 
     yield make
-    for b in started:
-        b.stop()
-    for b in started:
-        path = os.path.join(b.dir, "stderr")
-        if os.path.exists(path):
-            with open(path, errors="replace") as f:
-                report = SANITIZER.search(f.read())
-            assert report is None, "sanitizer report in %s: %s" % (path, report.group(0))
-        shutil.rmtree(b.dir, ignore_errors=True)
+    stop_backends(started)
 
 
 @pytest.fixture

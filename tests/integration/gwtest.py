@@ -216,28 +216,24 @@ def run_gateway(args, env, timeout=10):
 
 # ---- demo backends, Redis, tokens -------------------------------------------
 
-class Backend:
-    """One demo-backend process (tests/backends) on a free loopback port,
-    recording every call it receives."""
+class _Listener:
+    """A test process on a free loopback port that prints "listening on" once
+    it serves, stopped by SIGTERM (then SIGKILL after 10 s); its stderr goes
+    to self.dir/stderr, checked for sanitizer reports by conftest.py."""
 
-    def __init__(self, service, args=(), port=None, record=None):
-        self.service = service
+    def __init__(self, port, prefix):
         self.port = port or free_port()
-        self.args = list(args)
-        self.dir = tempfile.mkdtemp(prefix="gw-backend-")
-        self.record_path = record or os.path.join(self.dir, "record.jsonl")
+        self.dir = tempfile.mkdtemp(prefix=prefix)
         self.proc = None
 
     @property
     def addr(self):
         return "127.0.0.1:%d" % self.port
 
-    def start(self):
-        cmd = [BACKEND_BIN, "--service", self.service, "--listen", self.addr, "--jwt-secret", JWT_SECRET,
-               "--record", self.record_path] + self.args
+    def _spawn(self, cmd, what):
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(os.path.join(self.dir, "stderr"), "ab"))
         line = self.proc.stdout.readline().decode()
-        assert "listening on" in line, "demo-backend %s did not start: %r" % (self.service, line)
+        assert "listening on" in line, "%s did not start: %r" % (what, line)
         return self
 
     def stop(self):
@@ -250,6 +246,22 @@ class Backend:
                 self.proc.wait()
         if self.proc is not None:
             self.proc.stdout.close()
+
+
+class Backend(_Listener):
+    """One demo-backend process (tests/backends) on a free loopback port,
+    recording every call it receives."""
+
+    def __init__(self, service, args=(), port=None, record=None):
+        super().__init__(port, "gw-backend-")
+        self.service = service
+        self.args = list(args)
+        self.record_path = record or os.path.join(self.dir, "record.jsonl")
+
+    def start(self):
+        cmd = [BACKEND_BIN, "--service", self.service, "--listen", self.addr, "--jwt-secret", JWT_SECRET,
+               "--record", self.record_path] + self.args
+        return self._spawn(cmd, "demo-backend %s" % self.service)
 
     def restart(self, args=None):
         self.stop()
@@ -272,38 +284,17 @@ class Backend:
         return out
 
 
-class EchoBackend:
+class EchoBackend(_Listener):
     """tests/backends/echo_backend.c: answers any gRPC method with the request
     bytes as field 1 of the reply, a call counter as field 13, the method path
     as 14 and "x-user-id=U;x-tenant-id=T" as 15; a request containing
     "grpc-status:N" gets status N. Serves grpc.health.v1.Health/Check."""
 
     def __init__(self, port=None):
-        self.port = port or free_port()
-        self.dir = tempfile.mkdtemp(prefix="gw-echo-")
-        self.proc = None
-
-    @property
-    def addr(self):
-        return "127.0.0.1:%d" % self.port
+        super().__init__(port, "gw-echo-")
 
     def start(self):
-        self.proc = subprocess.Popen([ECHO_BIN, "--listen", self.addr], stdout=subprocess.PIPE,
-                                     stderr=open(os.path.join(self.dir, "stderr"), "ab"))
-        line = self.proc.stdout.readline().decode()
-        assert "listening on" in line, "echo-backend did not start: %r" % line
-        return self
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc is not None:
-            self.proc.stdout.close()
+        return self._spawn([ECHO_BIN, "--listen", self.addr], "echo-backend")
 
 
 class Redis:

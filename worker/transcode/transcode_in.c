@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "worker/transcode/transcode.h"
+#include "core/descset.h"
 #include "worker/transcode/transcode_int.h"
 
 typedef enum { JP_OK = 0, JP_SYNTAX, JP_INVALID, JP_TOO_DEEP, JP_NOMEM } jp_status_t;
@@ -297,7 +298,7 @@ static int key_cmp(const void *a, const void *b, void *arg)
     const void *kb = (const char *)*(const ProtobufCMessage *const *)b + kf->offset;
     if (kf->type == PROTOBUF_C_TYPE_STRING)
         return strcmp(*(const char *const *)ka, *(const char *const *)kb);
-    return memcmp(ka, kb, gw_tc_type_size(kf->type));
+    return memcmp(ka, kb, gw_descset_value_size(kf->type));
 }
 
 /* Whether two entries share a key (textually different keys can parse to

@@ -95,11 +95,8 @@ bool gw_tc_is_map(const ProtobufCMessageDescriptor *parent, const ProtobufCField
 bool gw_tc_is_wrapper(const ProtobufCMessageDescriptor *d);
 /* A new message with the descriptor's defaults, made without the generated
  * message_init (runtime descriptors have none); free with
- * protobuf_c_message_free_unpacked. NULL on OOM. (transcode_value.c, like
- * gw_tc_type_size) */
+ * protobuf_c_message_free_unpacked. NULL on OOM. (transcode_value.c) */
 ProtobufCMessage *gw_tc_new_message(const ProtobufCMessageDescriptor *d);
-/* Bytes one element of a field of this type takes in a message. */
-size_t gw_tc_type_size(ProtobufCType type);
 
 /* ---- conversion and storage (transcode_value.c) ---- */
 

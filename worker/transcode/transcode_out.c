@@ -22,6 +22,7 @@
 
 #include "core/buf.h"
 #include "worker/transcode/transcode.h"
+#include "core/descset.h"
 #include "worker/transcode/transcode_int.h"
 
 /* ---- output buffer -------------------------------------------------------- */
@@ -312,7 +313,7 @@ static void put_map(out_t *o, const ProtobufCFieldDescriptor *f, const ProtobufC
 
 static void put_repeated(out_t *o, const ProtobufCFieldDescriptor *f, const char *arr, size_t n)
 {
-    size_t size = gw_tc_type_size(f->type);
+    size_t size = gw_descset_value_size(f->type);
     putc_(o, '[');
     for (size_t i = 0; i < n; i++) {
         if (i > 0)

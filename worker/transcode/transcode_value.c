@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/descset.h"
 #include "worker/transcode/transcode_int.h"
 
 #include "core/digits.h"
@@ -40,33 +41,9 @@ ProtobufCMessage *gw_tc_new_message(const ProtobufCMessageDescriptor *d)
         if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE)
             *(const void **)p = f->default_value;
         else
-            memcpy(p, f->default_value, gw_tc_type_size(f->type));
+            memcpy(p, f->default_value, gw_descset_value_size(f->type));
     }
     return m;
-}
-
-size_t gw_tc_type_size(ProtobufCType type)
-{
-    switch (type) {
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return sizeof(int64_t);
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return sizeof(double);
-    case PROTOBUF_C_TYPE_BOOL:
-        return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_STRING:
-        return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return sizeof(ProtobufCMessage *);
-    default: /* 32-bit integers, enums, float */
-        return sizeof(int32_t);
-    }
 }
 
 /* ---- base64 --------------------------------------------------------------- */
@@ -325,7 +302,7 @@ static tc_status_t append(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f
 {
     size_t *np = (size_t *)((char *)m + f->quantifier_offset);
     void **arr = gw_tc_member(m, f);
-    size_t n = *np, size = gw_tc_type_size(f->type);
+    size_t n = *np, size = gw_descset_value_size(f->type);
     if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
         size_t cap = n == 0 ? 4 : 2 * n;
         void *grown = cap <= SIZE_MAX / size ? realloc(*arr, cap * size) : NULL;
@@ -361,7 +338,7 @@ tc_status_t gw_tc_store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, 
             f->type != PROTOBUF_C_TYPE_MESSAGE)
             *(protobuf_c_boolean *)((char *)m + f->quantifier_offset) = 1;
     }
-    memcpy(gw_tc_member(m, f), v, gw_tc_type_size(f->type));
+    memcpy(gw_tc_member(m, f), v, gw_descset_value_size(f->type));
     return TC_OK;
 }
 
