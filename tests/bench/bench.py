@@ -354,16 +354,23 @@ PREVIOUS = {}
 
 
 def read_previous(path):
-    """{row name: (CPU µs/req, conns per worker or "")} from an earlier PERFORMANCE.md."""
+    """{row name: (CPU µs/req, conns per worker or "")} from an earlier PERFORMANCE.md, whose
+    tables are read by their header (the columns have moved between versions)."""
     out = {}
     if not os.path.exists(path):
         return out
+    cpu_at = spread_at = None
     with open(path) as f:
         for line in f:
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if len(cells) >= 5 and re.match(r"^[\d.]+$", cells[1] or "x") and re.match(r"^[\d.]+$", cells[4]):
-                spread = cells[5] if len(cells) >= 8 and "/" in cells[5] else ""
-                out[cells[0]] = (float(cells[4]), spread)
+            if cells and cells[0] == "what":
+                cpu_at = cells.index("CPU µs/req") if "CPU µs/req" in cells else None
+                spread_at = cells.index("conns per worker") if "conns per worker" in cells else None
+                continue
+            if cpu_at is None or len(cells) <= cpu_at or not re.match(r"^[\d.]+$", cells[cpu_at]):
+                continue
+            spread = cells[spread_at] if spread_at is not None and "/" in cells[spread_at] else ""
+            out[cells[0]] = (float(cells[cpu_at]), spread)
     return out
 
 
