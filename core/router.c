@@ -433,15 +433,20 @@ gw_match_result_t gw_router_match(const gw_api_t *api, gw_method_t method, const
     m->endpoint = GW_ENDPOINT_UNMATCHED;
     if (nsegs > MAX_SEGS)
         return GW_MATCH_NOT_FOUND;
-    memcpy(vsegs, segs, nsegs * sizeof(segs[0]));
     for (size_t i = 0; i < rt->ngroups; i++) {
         const tmpl_t *t = rt->groups[i].shape;
-        span_t last;
-        if (!strip_verb(t, segs, nsegs, &last) && !(nsegs == 0 && t->nsegs == 1 && t->dstar))
-            continue;
-        if (nsegs > 0)
+        if (t->dstar ? nsegs + 1 < t->nsegs : nsegs != t->nsegs)
+            continue; /* the cheap test first: most templates differ in length */
+        const span_t *use = segs;
+        if (t->verb != NULL) { /* match against the path with the verb cut off the last segment */
+            span_t last;
+            if (!strip_verb(t, segs, nsegs, &last))
+                continue;
+            memcpy(vsegs, segs, nsegs * sizeof(segs[0]));
             vsegs[nsegs - 1] = last;
-        if (shape_matches(t, vsegs, nsegs) && (best == NULL || more_specific(t, best->shape)))
+            use = vsegs;
+        }
+        if (shape_matches(t, use, nsegs) && (best == NULL || more_specific(t, best->shape)))
             best = &rt->groups[i];
     }
     if (best == NULL)
