@@ -150,3 +150,22 @@ bool gw_cidr_list_match_sockaddr(const gw_cidr_list_t *list, const struct sockad
     }
     return gw_cidr_list_match_ip(list, family, addr);
 }
+
+void gw_ip_format(uint8_t family, const uint8_t addr[16], char *out, size_t cap)
+{
+    if (family != AF_INET || cap < 16) {
+        if (inet_ntop(family, addr, out, (socklen_t)cap) == NULL && cap > 0)
+            out[0] = '\0';
+        return;
+    }
+    char *p = out;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = addr[i];
+        if (v >= 100)
+            *p++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+        *p++ = i < 3 ? '.' : '\0';
+    }
+}

@@ -31,6 +31,11 @@ void gw_cidr_list_free(gw_cidr_list_t *list);
  * IPv6 addresses become IPv4. Returns 0 or -1. */
 int gw_ip_parse(const char *text, size_t len, uint8_t *family, uint8_t addr[16]);
 
+/* The text of an address as gw_ip_parse reads it (IPv4 in the first four
+ * bytes), NUL-terminated into out (at least 46 bytes), as inet_ntop writes
+ * it. IPv4, every request's case, without printf. */
+void gw_ip_format(uint8_t family, const uint8_t addr[16], char *out, size_t cap);
+
 bool gw_cidr_list_match_ip(const gw_cidr_list_t *list, uint8_t family, const uint8_t addr[16]);
 bool gw_cidr_list_match_sockaddr(const gw_cidr_list_t *list, const struct sockaddr *sa);
 

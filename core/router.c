@@ -56,8 +56,11 @@ typedef struct {
     bool dstar;
 } tmpl_t;
 
-/* Routes of one shape. */
+/* Routes of one shape. The first three fields copy the shape's, so the
+ * per-request scan reads one small array, not every template. */
 typedef struct {
+    unsigned nsegs;
+    bool dstar, verb;
     const tmpl_t *shape; /* the first route's template */
     int route_for_method[GW_METHOD_COUNT];
     unsigned allowed;
@@ -314,6 +317,9 @@ gw_router_t *gw_router_build(const gw_route_t *routes, size_t nroutes, char *err
         if (g == NULL) {
             g = &rt->groups[rt->ngroups++];
             g->shape = &rt->tmpls[r];
+            g->nsegs = g->shape->nsegs;
+            g->dstar = g->shape->dstar;
+            g->verb = g->shape->verb != NULL;
             for (int m = 0; m < GW_METHOD_COUNT; m++)
                 g->route_for_method[m] = -1;
         }
@@ -429,16 +435,19 @@ gw_match_result_t gw_router_match(const gw_api_t *api, gw_method_t method, const
     span_t segs[MAX_SEGS], vsegs[MAX_SEGS];
     size_t nsegs = split(path, len, segs);
     const group_t *best = NULL;
-    memset(m, 0, sizeof(*m));
+    m->route = NULL; /* vars are defined up to nvars only: not cleared */
+    m->nvars = 0;
+    m->allowed = 0;
     m->endpoint = GW_ENDPOINT_UNMATCHED;
     if (nsegs > MAX_SEGS)
         return GW_MATCH_NOT_FOUND;
     for (size_t i = 0; i < rt->ngroups; i++) {
-        const tmpl_t *t = rt->groups[i].shape;
-        if (t->dstar ? nsegs + 1 < t->nsegs : nsegs != t->nsegs)
+        const group_t *g = &rt->groups[i];
+        if (g->dstar ? nsegs + 1 < g->nsegs : nsegs != g->nsegs)
             continue; /* the cheap test first: most templates differ in length */
+        const tmpl_t *t = g->shape;
         const span_t *use = segs;
-        if (t->verb != NULL) { /* match against the path with the verb cut off the last segment */
+        if (g->verb) { /* match against the path with the verb cut off the last segment */
             span_t last;
             if (!strip_verb(t, segs, nsegs, &last))
                 continue;

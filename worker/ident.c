@@ -99,7 +99,7 @@ static void set_ip(gw_request_t *r, uint8_t family, const uint8_t addr[16])
 {
     r->ip_family = family;
     memcpy(r->ip_bytes, addr, 16);
-    inet_ntop(family, addr, r->ip, sizeof(r->ip));
+    gw_ip_format(family, addr, r->ip, sizeof(r->ip));
 }
 
 /* One X-Forwarded-For line from the right: each hop was appended by the

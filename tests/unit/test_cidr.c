@@ -184,6 +184,32 @@ static void test_ip_parse(void **state)
     }
 }
 
+/* gw_ip_format writes what inet_ntop writes: every IPv4 digit count at every
+ * position, the extremes, IPv6 through inet_ntop itself. */
+static void test_ip_format(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {"0.0.0.0",     "255.255.255.255", "10.0.0.1",      "1.20.100.9",
+                                        "99.100.9.10", "127.0.0.1",       "192.168.1.255", "::1",
+                                        "2001:db8::7", "fe80::1:2:3:4"};
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        uint8_t fam, addr[16];
+        char out[48], want[48];
+        assert_int_equal(gw_ip_parse(texts[i], strlen(texts[i]), &fam, addr), 0);
+        gw_ip_format(fam, addr, out, sizeof(out));
+        assert_non_null(inet_ntop(fam, addr, want, sizeof(want)));
+        assert_string_equal(out, want);
+        assert_string_equal(out, texts[i]);
+    }
+    for (unsigned v = 0; v < 256; v++) { /* every octet value, in every position */
+        uint8_t addr[16] = {(uint8_t)v, (uint8_t)(255 - v), (uint8_t)(v * 7), (uint8_t)v};
+        char out[48], want[48];
+        gw_ip_format(AF_INET, addr, out, sizeof(out));
+        inet_ntop(AF_INET, addr, want, sizeof(want));
+        assert_string_equal(out, want);
+    }
+}
+
 static void test_match(void **state)
 {
     (void)state;
@@ -267,7 +293,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_list_parse),     cmocka_unit_test(test_list_error_names_entry),
         cmocka_unit_test(test_ip_parse),       cmocka_unit_test(test_match),
-        cmocka_unit_test(test_match_sockaddr),
+        cmocka_unit_test(test_match_sockaddr), cmocka_unit_test(test_ip_format),
     };
     return cmocka_run_group_tests_name("cidr", tests, NULL, NULL);
 }
