@@ -517,3 +517,44 @@ def test_policy_and_mapping_errors_name_the_method(tmpdir_, stream, rule, extra,
     out = t.stdout + t.stderr
     assert t.returncode != 0 and want in out, out
     assert not route_lines(t), out
+
+
+def test_added_service_is_probed_and_broken_like_the_bundled_ones_and_leaves_with_its_routes(
+        stack_factory, echo_backend_factory, tmpdir_):
+    """A service from a descriptor set gets what the bundled ones have: a
+    /health check by its name (grpc.health.v1 on its upstream), a breaker
+    that opens on its failures, shows in /admin/breakers and resets by name.
+    A HUP that drops its set drops its routes and its /health check."""
+    billing = protoc(tmpdir_, "billing.proto", BILLING_PROTO)
+    bundled = bundled_set(tmpdir_)
+    ebe = echo_backend_factory()
+    s = stack_factory(conf={"CB_MIN_REQUESTS": "3", "CB_OPEN_TIMEOUT": "60"})
+    gw = s.gw
+    base = read_conf(gw)
+    gw.write_conf(billing_conf(base, [bundled, billing], ebe.addr))
+    gw.reload()
+    wait_for(lambda: gw.get("/v1/rates").status == 200, what="billing routes served after the HUP")
+
+    def check(name):
+        return gw.get("/health").json()["checks"].get(name)
+    wait_for(lambda: check(SVC) == "healthy", what="/health checks %s" % SVC)
+    assert check("user-service") == "healthy"
+
+    ebe.stop()  # the backend goes away: its check fails, its breaker opens, the others are untouched
+    wait_for(lambda: (check(SVC) or "").startswith("unhealthy"), timeout=15, what="%s unhealthy" % SVC)
+    assert gw.get("/health").status == 503 and check("user-service") == "healthy"
+    for _ in range(3):
+        assert gw.get("/v1/rates").status in (502, 503)
+    r = gw.get("/v1/rates")
+    assert r.status == 503 and r.json()["error"]["code"] == "CIRCUIT_BREAKER_OPEN", r
+    breakers = gw.get("/admin/breakers").json()["breakers"]
+    assert breakers[SVC]["state"] == "open" and breakers["user-service"]["state"] == "closed", breakers
+    assert gw.req("POST", "/admin/breakers/%s/reset" % SVC).status == 200
+    assert gw.get("/admin/breakers").json()["breakers"][SVC]["state"] == "closed"
+
+    # The set goes: its routes and its check go with it; the bundled ones stay.
+    gw.write_conf(dict(base))
+    gw.reload()
+    wait_for(lambda: gw.get("/v1/rates").status == 404, what="billing routes gone after the HUP")
+    wait_for(lambda: check(SVC) is None, what="%s gone from /health" % SVC)
+    assert gw.get("/health").status == 200 and check("user-service") == "healthy"
