@@ -1,6 +1,6 @@
 /*
- * Cutting in-flight requests at the drain deadline (see worker/drain.h).
- * One list per worker process of requests with pending asynchronous work.
+ * Cutting in-flight requests at the drain deadline (see worker/drain.h),
+ * over the worker's list of requests with pending work (worker/request.h).
  */
 #include "worker/drain.h"
 
@@ -8,25 +8,12 @@
 #include "shm/names.h"
 #include "worker/respond.h"
 
-static h2o_linklist_t tracked = {&tracked, &tracked};
-
-void gw_drain_track(gw_request_t *r)
-{
-    if (!h2o_linklist_is_linked(&r->drain_link) && r->pending != NULL)
-        h2o_linklist_insert(&tracked, &r->drain_link);
-}
-
-void gw_drain_untrack(gw_request_t *r)
-{
-    if (h2o_linklist_is_linked(&r->drain_link))
-        h2o_linklist_unlink(&r->drain_link);
-}
-
 /* Cancel the request's pending work (its completion then only cleans up)
- * and answer it; gw_request_finish unlinks it. */
+ * and answer it; gw_request_finish unlinks it (and so does the first line,
+ * for a request whose work already completed). */
 static void cut(gw_request_t *r)
 {
-    gw_drain_untrack(r);
+    gw_request_untrack_pending(r);
     if (r->finished || !gw_request_cancel_pending(r))
         return;
     uint64_t elapsed_ms = (gw_now_us() - r->start_us) / 1000;
@@ -47,8 +34,9 @@ static void cut(gw_request_t *r)
 size_t gw_drain_cut(void)
 {
     size_t n = 0;
-    while (!h2o_linklist_is_empty(&tracked)) {
-        cut(H2O_STRUCT_FROM_MEMBER(gw_request_t, drain_link, tracked.next));
+    h2o_linklist_t *list = gw_request_pending_list();
+    while (!h2o_linklist_is_empty(list)) {
+        cut(GW_REQUEST_OF_PENDING(list->next));
         n++;
     }
     return n;

@@ -1,7 +1,8 @@
 /*
- * Client hang-up watch (see worker/hangup.h). One list and one 100 ms timer
- * entry per worker process; the entry is linked only while the list is not
- * empty, so an idle worker does no work for it.
+ * Client hang-up watch (see worker/hangup.h) over the worker's list of
+ * requests with pending work (worker/request.h). One 100 ms timer entry per
+ * worker process, linked only while that list is not empty, so an idle
+ * worker does no work for it.
  */
 #include "worker/hangup.h"
 
@@ -12,14 +13,14 @@
 
 #define POLL_BATCH 256
 
-static h2o_linklist_t watched = {&watched, &watched};
 static h2o_timeout_entry_t tick;
 
-/* The connection's socket, or -1 (only HTTP/1 connections are watched). */
+/* The connection's socket, or -1: only HTTP/1 connections are watched
+ * (HTTP/2 needs no watch, see worker/hangup.h). */
 static int client_fd(gw_request_t *r)
 {
     h2o_conn_t *conn = r->req->conn;
-    if (conn == NULL || conn->callbacks->get_socket == NULL)
+    if (r->req->version >= 0x200 || conn == NULL || conn->callbacks->get_socket == NULL)
         return -1;
     h2o_socket_t *sock = conn->callbacks->get_socket(conn);
     return sock != NULL ? h2o_socket_get_fd(sock) : -1;
@@ -30,7 +31,6 @@ static int client_fd(gw_request_t *r)
  * h2o closes the connection. */
 static void hang_up(gw_request_t *r)
 {
-    gw_hangup_unwatch(r);
     gw_request_cancel_pending(r); /* check_batch calls this only with work pending */
     gw_log_line_t l;
     gw_log_begin(&l, GW_LOG_INFO, "client closed the connection; pending work cancelled");
@@ -55,42 +55,37 @@ static void on_tick(h2o_timeout_entry_t *entry)
     (void)entry;
     gw_request_t *reqs[POLL_BATCH];
     struct pollfd pfd[POLL_BATCH];
-    h2o_linklist_t *node = watched.next;
+    h2o_linklist_t *list = gw_request_pending_list(), *node = list->next;
     /* hang_up() unlinks only the request it answers (one request per HTTP/1
      * connection), never `node`, which is past the batch. */
-    while (node != &watched) {
+    while (node != list) {
         size_t n = 0;
-        for (; node != &watched && n < POLL_BATCH; node = node->next) {
-            gw_request_t *r = H2O_STRUCT_FROM_MEMBER(gw_request_t, hangup_link, node);
+        for (; node != list && n < POLL_BATCH; node = node->next) {
+            gw_request_t *r = GW_REQUEST_OF_PENDING(node);
+            int fd = client_fd(r);
+            if (fd < 0)
+                continue;
             reqs[n] = r;
-            pfd[n] = (struct pollfd){.fd = client_fd(r), .events = POLLRDHUP};
+            pfd[n] = (struct pollfd){.fd = fd, .events = POLLRDHUP};
             n++;
         }
-        check_batch(reqs, pfd, n);
+        if (n > 0)
+            check_batch(reqs, pfd, n);
     }
-    if (!h2o_linklist_is_empty(&watched)) {
-        gw_worker_t *w = gw_worker_self();
-        h2o_timeout_link(w->ctx.loop, &w->ctx.hundred_ms_timeout, &tick);
-    }
+    gw_hangup_arm();
 }
 
-void gw_hangup_watch(gw_request_t *r)
+void gw_hangup_arm(void)
 {
-    if (h2o_linklist_is_linked(&r->hangup_link) || r->pending == NULL || r->req->version >= 0x200 ||
-        client_fd(r) < 0)
-        return;
-    h2o_linklist_insert(&watched, &r->hangup_link);
-    if (!h2o_timeout_is_linked(&tick)) {
+    if (!h2o_timeout_is_linked(&tick) && !h2o_linklist_is_empty(gw_request_pending_list())) {
         gw_worker_t *w = gw_worker_self();
         tick.cb = on_tick;
         h2o_timeout_link(w->ctx.loop, &w->ctx.hundred_ms_timeout, &tick);
     }
 }
 
-void gw_hangup_unwatch(gw_request_t *r)
+void gw_hangup_disarm_if_idle(void)
 {
-    if (h2o_linklist_is_linked(&r->hangup_link))
-        h2o_linklist_unlink(&r->hangup_link);
-    if (h2o_linklist_is_empty(&watched) && h2o_timeout_is_linked(&tick))
+    if (h2o_linklist_is_empty(gw_request_pending_list()) && h2o_timeout_is_linked(&tick))
         h2o_timeout_unlink(&tick);
 }

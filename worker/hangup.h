@@ -8,22 +8,25 @@
  * dispose callback in worker/request.c cancels the work).
  *
  * While a request has pending work (r->pending set, the gw_pending_t
- * contract of worker/request.h), it is on the worker's watch list; every
- * ~100 ms one poll(2) over the watched sockets looks for POLLRDHUP / POLLHUP
+ * contract of worker/request.h), it is on the worker's pending list; every
+ * ~100 ms one poll(2) over the HTTP/1 sockets of that list looks for POLLRDHUP / POLLHUP
  * / POLLERR — the peer's FIN or RST. Pipelined bytes are not a hang-up
  * (data alone never sets those flags). A request found gone has its pending
  * work cancelled and is answered 499 with Connection: close, which records
  * the 499 (metrics, access line) and lets h2o close the connection.
  *
- * Called by worker/pipeline.c (watch when a stage goes asynchronous, unwatch
- * when the request finishes). Loop thread only.
+ * Called by worker/pipeline.c: arm after a stage went asynchronous (the
+ * request is then on the pending list), disarm-if-idle when a request
+ * finishes. Loop thread only.
  */
 #ifndef GW_HANGUP_H
 #define GW_HANGUP_H
 
 #include "worker/request.h"
 
-void gw_hangup_watch(gw_request_t *r);
-void gw_hangup_unwatch(gw_request_t *r);
+/* Link the 100 ms check if requests are pending and it is not linked. */
+void gw_hangup_arm(void);
+/* Unlink it when nothing is pending any more. */
+void gw_hangup_disarm_if_idle(void);
 
 #endif

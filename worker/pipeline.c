@@ -15,7 +15,6 @@
 #include "worker/breaker_gate.h"
 #include "worker/cache.h"
 #include "worker/cors.h"
-#include "worker/drain.h"
 #include "worker/h1guard.h"
 #include "worker/hangup.h"
 #include "worker/ident.h"
@@ -45,8 +44,7 @@ static void pipeline_resume(gw_request_t *r);
  * watching; its server span ends with its status. */
 static void pipeline_on_finish(gw_request_t *r, int status)
 {
-    gw_hangup_unwatch(r);
-    gw_drain_untrack(r);
+    gw_hangup_disarm_if_idle(); /* gw_request_finish unlinked it from the pending list */
     if (r->trace.on)
         gw_trace_server_end(r, status);
 }
@@ -83,8 +81,10 @@ static void pipeline_resume(gw_request_t *r)
         gw_stage_result_t res = stages[r->stage](r);
         r->stage++;
         if (res == GW_ASYNC) {
-            gw_hangup_watch(r); /* HTTP/1: h2o would not notice the client leaving */
-            gw_drain_track(r);  /* answered 503 if still pending at SHUTDOWN_TIMEOUT */
+            /* watched for a client leaving (HTTP/1: h2o would not notice) and
+             * answered 503 if still pending at SHUTDOWN_TIMEOUT */
+            gw_request_track_pending(r);
+            gw_hangup_arm();
         }
         if (res != GW_NEXT)
             return;

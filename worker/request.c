@@ -71,9 +71,29 @@ void gw_request_finish(gw_request_t *r, int status)
     gw_met_gauge_add(&w->met->active_requests, -1);
     CMM_STORE_SHARED(w->rec->requests, CMM_LOAD_SHARED(w->rec->requests) + 1);
     w->inflight--;
+    gw_request_untrack_pending(r);
     if (r->on_finish != NULL)
-        r->on_finish(r, status); /* the driver's hook: unlink watches, end the span */
+        r->on_finish(r, status); /* the driver's hook: disarm the hang-up check, end the span */
     access_log(r, micros);
+}
+
+static h2o_linklist_t pending_requests = {&pending_requests, &pending_requests};
+
+h2o_linklist_t *gw_request_pending_list(void)
+{
+    return &pending_requests;
+}
+
+void gw_request_track_pending(gw_request_t *r)
+{
+    if (!h2o_linklist_is_linked(&r->pending_link) && r->pending != NULL && !r->finished)
+        h2o_linklist_insert(&pending_requests, &r->pending_link);
+}
+
+void gw_request_untrack_pending(gw_request_t *r)
+{
+    if (h2o_linklist_is_linked(&r->pending_link))
+        h2o_linklist_unlink(&r->pending_link);
 }
 
 bool gw_request_cancel_pending(gw_request_t *r)

@@ -76,8 +76,7 @@ typedef struct gw_request {
     int status;    /* set when the response starts */
     bool finished; /* response started, metrics and log written */
     gw_pending_t *pending;
-    h2o_linklist_t hangup_link; /* worker/hangup.c: HTTP/1 hang-up watch */
-    h2o_linklist_t drain_link;  /* worker/drain.c: cut at SHUTDOWN_TIMEOUT */
+    h2o_linklist_t pending_link; /* on the worker's list of requests with pending work */
 
     /* Circuit-breaker ticket for the backend call (armed when taken). */
     gw_cb_ticket_t cb_ticket;
@@ -109,6 +108,17 @@ void gw_request_resume(gw_request_t *r);
  * disposal), when its client hangs up (worker/hangup.c) and at the drain
  * deadline (worker/drain.c). */
 bool gw_request_cancel_pending(gw_request_t *r);
+
+/* The worker's requests whose stage went asynchronous and that are not yet
+ * answered. The driver links a request when a stage returns GW_ASYNC
+ * (gw_request_track_pending; again on a later GW_ASYNC is a no-op);
+ * gw_request_finish unlinks it. worker/hangup.c polls the HTTP/1 ones for a
+ * client that left, worker/drain.c answers them all at SHUTDOWN_TIMEOUT.
+ * Loop thread only. */
+h2o_linklist_t *gw_request_pending_list(void);
+void gw_request_track_pending(gw_request_t *r);
+void gw_request_untrack_pending(gw_request_t *r);
+#define GW_REQUEST_OF_PENDING(node) H2O_STRUCT_FROM_MEMBER(gw_request_t, pending_link, node)
 
 /* Record status, metrics and the access line, and run the driver's
  * on_finish hook; called once per request by the responders in
