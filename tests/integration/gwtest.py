@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -483,3 +484,40 @@ def make_token(claims=None, secret=JWT_SECRET, alg="HS256", header=None, exp_in=
 
 def bearer(token):
     return {"Authorization": "Bearer " + token}
+
+
+def keepalive_load(port, path, token, stop, out, conns):
+    """Keep-alive clients on `path`; every non-2xx answer and every transport
+    error is recorded with its correlation id, so a failure can be found in
+    the gateway's log."""
+    def run(n):
+        conn, i = None, 0
+        while not stop.is_set():
+            cid = "load-%d-%d" % (n, i)
+            i += 1
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.request("GET", path, headers=dict(bearer(token), **{"X-Correlation-ID": cid}))
+                r = conn.getresponse()
+                body = r.read()
+                with out["lock"]:
+                    if 200 <= r.status < 300:
+                        out["ok"] += 1
+                    else:
+                        out["bad"].append((r.status, cid, body[:300]))
+                if r.getheader("connection", "").lower() == "close":
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException) as e:
+                with out["lock"]:
+                    out["errors"].append((repr(e), cid))
+                if conn:
+                    conn.close()
+                conn = None
+        if conn:
+            conn.close()
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(conns)]
+    for t in threads:
+        t.start()
+    return threads

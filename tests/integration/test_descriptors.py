@@ -17,10 +17,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 
 import pytest
 
-from gwtest import JWT_SECRET, ROOT, bearer, make_token, metric, run_gateway, wait_for
+from gwtest import JWT_SECRET, ROOT, bearer, keepalive_load, make_token, metric, run_gateway, wait_for
 
 BILLING_PROTO = r'''
 syntax = "proto3";
@@ -558,3 +559,38 @@ def test_added_service_is_probed_and_broken_like_the_bundled_ones_and_leaves_wit
     wait_for(lambda: gw.get("/v1/rates").status == 404, what="billing routes gone after the HUP")
     wait_for(lambda: check(SVC) is None, what="%s gone from /health" % SVC)
     assert gw.get("/health").status == 200 and check("user-service") == "healthy"
+
+
+def test_reloads_that_add_and_drop_a_service_fail_no_request(stack_factory, echo_backend_factory, tmpdir_):
+    """Six HUPs under keep-alive load on a bundled route, alternately adding
+    and dropping the billing set: every request is answered 2xx (each
+    generation builds its own API; the old one keeps serving until the new
+    one is ready), and each generation serves exactly its own routes."""
+    billing = protoc(tmpdir_, "billing.proto", BILLING_PROTO)
+    bundled = bundled_set(tmpdir_)
+    ebe = echo_backend_factory()
+    s = stack_factory(conf={"RATE_LIMIT_RPS": "1000000", "RATE_LIMIT_BURST": "1000000"})
+    gw = s.gw
+    base = read_conf(gw)
+    with_billing = billing_conf(base, [bundled, billing], ebe.addr)
+    token = make_token({"user_id": "u-1", "tenant_id": "acme", "roles": ["user"]})
+    stop = threading.Event()
+    out = {"ok": 0, "bad": [], "errors": [], "lock": threading.Lock()}
+    threads = keepalive_load(gw.port, "/api/v1/users", token, stop, out, conns=4)
+    try:
+        wait_for(lambda: out["ok"] >= 50, what="load running")
+        for i in range(6):
+            adding = i % 2 == 0
+            gw.write_conf(with_billing if adding else dict(base))
+            gw.reload()
+            want = 200 if adding else 404
+            wait_for(lambda: gw.get("/v1/rates").status == want, what="billing %s after HUP %d" %
+                     ("served" if adding else "gone", i + 1))
+            seen = out["ok"]
+            wait_for(lambda: out["ok"] >= seen + 30, what="load served after HUP %d" % (i + 1))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert out["bad"] == [] and out["errors"] == [], (out["bad"][:5], out["errors"][:5])
+    assert gw.metric("api_gateway_reloads_total") == 6

@@ -13,48 +13,13 @@ import socket
 import threading
 import time
 
-from gwtest import JWT_SECRET, bearer, free_port, make_token, metric, parse_metrics, run_gateway, wait_for
+from gwtest import (JWT_SECRET, bearer, free_port, keepalive_load, make_token, metric, parse_metrics, run_gateway,
+                    wait_for)
 
 UNLIMITED = {"RATE_LIMIT_RPS": "1000000", "RATE_LIMIT_BURST": "1000000"}
 
 
 # ---- reloads under load on a gRPC route ---------------------------------------
-
-def grpc_load(port, path, token, stop, out, conns):
-    """Keep-alive clients on `path`; every non-2xx answer and every transport
-    error is recorded with its correlation id, so a failure can be found in
-    the gateway's log."""
-    def run(n):
-        conn, i = None, 0
-        while not stop.is_set():
-            cid = "load-%d-%d" % (n, i)
-            i += 1
-            try:
-                if conn is None:
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                conn.request("GET", path, headers=dict(bearer(token), **{"X-Correlation-ID": cid}))
-                r = conn.getresponse()
-                body = r.read()
-                with out["lock"]:
-                    if 200 <= r.status < 300:
-                        out["ok"] += 1
-                    else:
-                        out["bad"].append((r.status, cid, body[:300]))
-                if r.getheader("connection", "").lower() == "close":
-                    conn.close()
-                    conn = None
-            except (OSError, http.client.HTTPException) as e:
-                with out["lock"]:
-                    out["errors"].append((repr(e), cid))
-                if conn:
-                    conn.close()
-                conn = None
-        if conn:
-            conn.close()
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(conns)]
-    for t in threads:
-        t.start()
-    return threads
 
 
 def test_hups_under_grpc_keepalive_load_fail_nothing(stack_factory):
@@ -62,7 +27,7 @@ def test_hups_under_grpc_keepalive_load_fail_nothing(stack_factory):
     token = make_token({"user_id": "u-1", "tenant_id": "acme", "roles": ["user"]})
     stop = threading.Event()
     out = {"ok": 0, "bad": [], "errors": [], "lock": threading.Lock()}
-    threads = grpc_load(s.gw.port, "/api/v1/users", token, stop, out, conns=6)
+    threads = keepalive_load(s.gw.port, "/api/v1/users", token, stop, out, conns=6)
     try:
         wait_for(lambda: out["ok"] >= 50, what="load running")
         for i in range(5):
@@ -105,7 +70,6 @@ def test_new_generation_waits_for_a_backend_slow_to_handshake(stack_factory):
         s.user.signal(signal.SIGCONT)
     t.join()
     assert result["r"].status == 200, (result["r"], [l for l in s.gw.log_lines() if l.get("correlation_id") == "slow-hs"])
-
 
 
 # ---- SIGHUP during a reload, restart-only settings ------------------------------
@@ -177,7 +141,6 @@ def test_restart_only_settings_keep_their_value_and_warn_on_every_hup(gateway_fa
     assert g.metric("api_gateway_rate_limit_table_capacity") == 262144
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", other)) != 0  # nothing listens on the new port
-
 
 
 # ---- environment over file --------------------------------------------------------
