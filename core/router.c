@@ -189,12 +189,11 @@ static int add_var(tmpl_t *t, char **pp, const char *orig, char *err, size_t err
             p++;
         }
     } else {
-        t->segs[t->nsegs].kind = SEG_STAR;
         if (t->nsegs == MAX_SEGS)
             return bad(err, errlen, orig, "too many segments");
         if (t->dstar)
             return bad(err, errlen, orig, "\"**\" must be the last segment");
-        t->nsegs++;
+        t->segs[t->nsegs++].kind = SEG_STAR;
     }
     if (*p != '}')
         return bad(err, errlen, orig, "unterminated variable");

@@ -223,6 +223,10 @@ static void test_template_errors(void **state)
         {"/v1/x/", "trailing '/'"},
         {"/v1/{a}/{a}", "a field is bound twice"},
         {"/v1/a b", "bad literal segment"},
+        /* 16 segments, then a variable: refused before it is stored (the
+         * fuzzer found it written one past the array) */
+        {"/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/{x}", "too many segments"},
+        {"/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q", "too many segments"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         gw_route_t r = {.method = GW_METHOD_GET,
