@@ -17,22 +17,7 @@
 
 #include "shm/names.h"
 #include "shm/segment.h"
-
-static gw_shm_t shm;
-
-static int setup(void **state)
-{
-    (void)state;
-    gw_shm_params_t p = {.nslots = 16};
-    return gw_shm_create(&shm, &p);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    gw_shm_destroy(&shm);
-    return 0;
-}
+#include "tests/unit/shm_fixture.h"
 
 /* A distinct name per slot, long and of varying length, so that a reader
  * seeing part of one would notice. */
@@ -214,11 +199,11 @@ static void test_concurrent_reader(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_first_slots, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_intern_and_find, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_too_long, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_full_tables, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_slots_stable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_slots, shm_setup, shm_teardown),
+        cmocka_unit_test_setup_teardown(test_intern_and_find, shm_setup, shm_teardown),
+        cmocka_unit_test_setup_teardown(test_too_long, shm_setup, shm_teardown),
+        cmocka_unit_test_setup_teardown(test_full_tables, shm_setup, shm_teardown),
+        cmocka_unit_test_setup_teardown(test_slots_stable, shm_setup, shm_teardown),
         cmocka_unit_test(test_concurrent_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

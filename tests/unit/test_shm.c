@@ -18,26 +18,11 @@
 #include "shm/health.h"
 #include "shm/qsbr.h"
 #include "shm/segment.h"
+#include "tests/unit/shm_fixture.h"
 #include "shm/view.h"
 
 #define NPROCS     4
 #define ITERATIONS 2000000
-
-static gw_shm_t shm;
-
-static int setup(void **state)
-{
-    (void)state;
-    gw_shm_params_t p = {.nslots = 16};
-    return gw_shm_create(&shm, &p);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    gw_shm_destroy(&shm);
-    return 0;
-}
 
 static void wait_all(pid_t *pids, int n)
 {
@@ -317,5 +302,5 @@ int main(void)
         cmocka_unit_test(test_view_never_torn),
         cmocka_unit_test(test_health_lease),
     };
-    return cmocka_run_group_tests_name("shm", tests, setup, teardown);
+    return cmocka_run_group_tests_name("shm", tests, shm_setup, shm_teardown);
 }
