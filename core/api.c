@@ -218,12 +218,12 @@ static bool reserved_path(const char *tmpl)
     return false;
 }
 
-static int add_grpc_route(build_t *b, const gw_desc_service_t *s, const gw_desc_method_t *m,
-                          const gw_http_rule_t *rule, const gw_upstream_t *up, bool cached_service)
+static int add_grpc_route(build_t *b, const gw_desc_method_t *m, const gw_http_rule_t *rule,
+                          const gw_upstream_t *up, bool cached_service)
 {
     gw_route_t *r = &b->api->routes[b->api->nroutes];
     memset(r, 0, sizeof(*r));
-    r->method = gw_method_from_name(rule->verb);
+    r->method = gw_method_parse(rule->verb, strlen(rule->verb));
     if (r->method == GW_METHOD_OTHER || r->method == GW_METHOD_HEAD || r->method == GW_METHOD_OPTIONS)
         return method_error(b, m, rule, "unsupported HTTP method (GET, PUT, POST, DELETE or PATCH)");
     if (m->client_streaming || m->server_streaming)
@@ -257,7 +257,6 @@ static int add_grpc_route(build_t *b, const gw_desc_service_t *s, const gw_desc_
     gw_api_entry_t *roles = gw_api_policy_find(&b->policy.method_roles, m->full_name);
     if (roles != NULL && set_roles(b, r, roles->value) != 0)
         return -1;
-    (void)s;
     b->api->nroutes++;
     return 0;
 }
@@ -283,12 +282,18 @@ static int check_route_vars(build_t *b)
     return 0;
 }
 
+/* The google.api.http bindings of all of a service's methods. */
+static size_t service_rules(const gw_desc_service_t *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->nmethods; i++)
+        n += s->methods[i].nrules;
+    return n;
+}
+
 static int add_service_routes(build_t *b, const gw_desc_service_t *s)
 {
-    size_t nrules = 0;
-    for (size_t i = 0; i < s->nmethods; i++)
-        nrules += s->methods[i].nrules;
-    if (nrules == 0)
+    if (service_rules(s) == 0)
         return 0;
     const gw_upstream_t *up =
         gw_api_upstream_for(b->api, &b->policy, b->cfg, s->full_name, b->err, b->errlen);
@@ -297,7 +302,7 @@ static int add_service_routes(build_t *b, const gw_desc_service_t *s)
     bool cached = service_cached(b, s);
     for (size_t i = 0; i < s->nmethods; i++)
         for (size_t k = 0; k < s->methods[i].nrules; k++)
-            if (add_grpc_route(b, s, &s->methods[i], &s->methods[i].rules[k], up, cached) != 0)
+            if (add_grpc_route(b, &s->methods[i], &s->methods[i].rules[k], up, cached) != 0)
                 return -1;
     return 0;
 }
@@ -305,23 +310,24 @@ static int add_service_routes(build_t *b, const gw_desc_service_t *s)
 static size_t count_rules(const gw_descset_t *d)
 {
     size_t n = 0;
-    for (size_t i = 0; i < gw_descset_nservices(d); i++) {
-        const gw_desc_service_t *s = gw_descset_service(d, i);
-        for (size_t k = 0; k < s->nmethods; k++)
-            n += s->methods[k].nrules;
-    }
+    for (size_t i = 0; i < gw_descset_nservices(d); i++)
+        n += service_rules(gw_descset_service(d, i));
     return n;
 }
 
-static void add_fixed_routes(gw_api_t *api, bool proxy, const gw_upstream_t *up)
+static void add_builtin_routes(gw_api_t *api)
 {
-    for (size_t i = 0; !proxy && i < NBUILTINS; i++)
+    for (size_t i = 0; i < NBUILTINS; i++)
         api->routes[api->nroutes++] = (gw_route_t){.method = builtins[i].method,
                                                    .tmpl = builtins[i].tmpl,
                                                    .kind = GW_ROUTE_BUILTIN,
                                                    .flags = builtins[i].flags,
                                                    .builtin = builtins[i].builtin};
-    for (size_t i = 0; proxy && i < NPROXIES; i++)
+}
+
+static void add_proxy_routes(gw_api_t *api, const gw_upstream_t *up)
+{
+    for (size_t i = 0; i < NPROXIES; i++)
         api->routes[api->nroutes++] = (gw_route_t){.method = proxies[i].method,
                                                    .tmpl = proxies[i].tmpl,
                                                    .kind = GW_ROUTE_PROXY,
@@ -337,14 +343,14 @@ static int build_routes(build_t *b)
     api->upstreams = calloc(GW_SVC_MAX, sizeof(gw_upstream_t));
     if (api->routes == NULL || api->upstreams == NULL)
         return snprintf(b->err, b->errlen, "out of memory"), -1;
-    add_fixed_routes(api, false, NULL);
+    add_builtin_routes(api);
     for (size_t i = 0; i < gw_descset_nservices(api->descs); i++)
         if (add_service_routes(b, gw_descset_service(api->descs, i)) != 0)
             return -1;
     gw_upstream_t *proxy = &api->upstreams[api->nupstreams++];
     *proxy =
         (gw_upstream_t){NULL, "notification-service", b->cfg->notification_service_url, GW_SVC_NOTIFICATION};
-    add_fixed_routes(api, true, proxy);
+    add_proxy_routes(api, proxy);
     if (gw_api_policy_check_used(&b->policy, b->err, b->errlen) != 0)
         return -1;
     if ((api->router = gw_router_build(api->routes, api->nroutes, b->err, b->errlen)) == NULL)
@@ -352,19 +358,9 @@ static int build_routes(build_t *b)
     return check_route_vars(b);
 }
 
-static bool is_ident(const char *s)
-{
-    if (*s == '\0' || (*s >= '0' && *s <= '9'))
-        return false;
-    for (; *s != '\0'; s++)
-        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
-            return false;
-    return true;
-}
-
 gw_api_t *gw_api_load(const gw_config_t *cfg, char *err, size_t errlen)
 {
-    if (!is_ident(cfg->tenant_field)) {
+    if (!gw_descset_is_name(cfg->tenant_field, strlen(cfg->tenant_field), false)) {
         snprintf(err, errlen, "TENANT_FIELD: expected a field name, got \"%s\"", cfg->tenant_field);
         return NULL;
     }

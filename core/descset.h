@@ -107,4 +107,10 @@ void gw_descset_free(gw_descset_t *set);
  * worker/transcode to copy values. */
 size_t gw_descset_value_size(ProtobufCType t);
 
+/* Whether the n bytes at s are a protobuf identifier ([A-Za-z_][A-Za-z0-9_]*)
+ * or, with `dots`, a dotted name of identifiers ("billing.v1", "a.b"): the
+ * one check for names in descriptor sets, path-template field paths
+ * (core/router.c) and TENANT_FIELD (core/api.c). */
+bool gw_descset_is_name(const char *s, size_t n, bool dots);
+
 #endif

@@ -150,19 +150,30 @@ int gw_ds_get_str(ds_dec_t *d, const ds_wire_t *w, const ds_wfield_t *f, const c
 }
 
 /* Identifiers ("GetUser"), dotted ("user.v1"), or type references (".user.User"). */
+bool gw_descset_is_name(const char *s, size_t n, bool dots)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && s[i] != '.') {
+            char c = s[i];
+            bool ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (i > start && c >= '0' && c <= '9');
+            if (!ok)
+                return false;
+            continue;
+        }
+        if (i == start || (i < n && !dots)) /* an empty part, or a dot where none may be */
+            return false;
+        start = i + 1;
+    }
+    return true;
+}
+
 bool gw_ds_good_ident(const char *s, bool dots, bool lead_dot)
 {
     if (lead_dot && *s++ != '.')
         return false;
-    if (*s == '\0' || *s == '.')
-        return false;
-    for (; *s != '\0'; s++) {
-        bool ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-                  *s == '_' || (dots && *s == '.' && s[1] != '.' && s[1] != '\0');
-        if (!ok)
-            return false;
-    }
-    return true;
+    return gw_descset_is_name(s, strlen(s), dots);
 }
 
 /* Text that ends up in routes and errors: printable, one line. */

@@ -20,8 +20,19 @@ typedef enum {
 
 #define GW_METHOD_COUNT 8
 
-/* "GET", "HEAD", ... "OTHER" (core/router.c). */
+/* "GET", "HEAD", ... "OTHER" (core/method.c). */
 extern const char *const gw_method_names[GW_METHOD_COUNT];
+
+#include <stddef.h>
+
+/* The method named by the len bytes at s (case-sensitive, RFC 9110);
+ * GW_METHOD_OTHER for any other. */
+gw_method_t gw_method_parse(const char *s, size_t len);
+
+/* "GET, HEAD, PUT": the methods of bit set `set` (1 << gw_method_t) in
+ * table order, for Allow and Access-Control-Allow-Methods; NUL-terminated
+ * into out (cap >= 64 holds them all). Returns the length. */
+size_t gw_method_list(unsigned set, char *out, size_t cap);
 
 /* Endpoint slots (route templates + built-ins + "unmatched") in the
  * segment's names table (shm/names.h): the metric slots' row count. A

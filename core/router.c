@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "core/api.h"
+#include "core/descset.h"
 
 #define MAX_SEGS 16
 
@@ -73,17 +74,6 @@ struct gw_router {
     size_t nroutes, ngroups;
 };
 
-const char *const gw_method_names[GW_METHOD_COUNT] = {"GET",    "HEAD",  "POST",    "PUT",
-                                                      "DELETE", "PATCH", "OPTIONS", "OTHER"};
-
-gw_method_t gw_method_from_name(const char *name)
-{
-    for (int m = 0; m < GW_METHOD_OTHER; m++)
-        if (strcmp(gw_method_names[m], name) == 0)
-            return (gw_method_t)m;
-    return GW_METHOD_OTHER;
-}
-
 const char *gw_route_owner(const gw_route_t *r)
 {
     return r->kind == GW_ROUTE_GRPC    ? r->method_name
@@ -95,34 +85,6 @@ static int bad(char *err, size_t errlen, const char *tmpl, const char *why)
 {
     snprintf(err, errlen, "bad path template \"%s\": %s", tmpl, why);
     return -1;
-}
-
-static bool is_ident(const char *s, size_t n)
-{
-    if (n == 0)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool ok =
-            c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (i > 0 && c >= '0' && c <= '9');
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
-/* FieldPath = IDENT { "." IDENT } */
-static bool is_field_path(const char *s, size_t n)
-{
-    size_t start = 0;
-    for (size_t i = 0; i <= n; i++) {
-        if (i == n || s[i] == '.') {
-            if (!is_ident(s + start, i - start))
-                return false;
-            start = i + 1;
-        }
-    }
-    return true;
 }
 
 static bool literal_ok(const char *s, size_t n)
@@ -169,7 +131,7 @@ static int add_var(tmpl_t *t, char **pp, const char *orig, char *err, size_t err
     char *p = *pp + 1, *name = p;
     while (*p != '\0' && *p != '=' && *p != '}')
         p++;
-    if (!is_field_path(name, (size_t)(p - name)))
+    if (!gw_descset_is_name(name, (size_t)(p - name), true))
         return bad(err, errlen, orig, "bad variable name");
     if (t->nvars == GW_ROUTE_MAX_VARS)
         return bad(err, errlen, orig, "too many variables");

@@ -25,9 +25,6 @@ void gw_router_free(gw_router_t *rt);
  * fields, at most max); the strings live as long as the router. */
 size_t gw_router_vars(const gw_router_t *rt, size_t route, const char **fields, size_t max);
 
-/* The method of a name ("GET"), or GW_METHOD_OTHER. */
-gw_method_t gw_method_from_name(const char *name);
-
 /* Who a route belongs to, for errors and -t: "user.UserService/GetUser",
  * "built-in", "notification proxy". */
 const char *gw_route_owner(const gw_route_t *r);

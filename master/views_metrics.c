@@ -67,7 +67,7 @@ static void render_requests(gw_buf_t *b, const gw_shm_t *shm, const gw_metrics_s
                 if (v == 0)
                     continue;
                 gw_buf_printf(b, "api_gateway_requests_total{method=\"%s\",endpoint=\"%s\",status=\"",
-                              gw_met_method_names[m], label_value(gw_shm_endpoint_name(shm, e), name));
+                              gw_method_names[m], label_value(gw_shm_endpoint_name(shm, e), name));
                 status_label(b, s);
                 gw_buf_printf(b, "\"} %llu\n", (unsigned long long)v);
             }
@@ -109,7 +109,7 @@ static void render_durations(gw_buf_t *b, const gw_shm_t *shm, const gw_metrics_
             if (total(bk, GW_MET_NBUCKETS + 1) == 0)
                 continue;
             char labels[LABEL_MAX + 64];
-            snprintf(labels, sizeof(labels), "method=\"%s\",endpoint=\"%s\"", gw_met_method_names[m],
+            snprintf(labels, sizeof(labels), "method=\"%s\",endpoint=\"%s\"", gw_method_names[m],
                      label_value(gw_shm_endpoint_name(shm, e), name));
             histogram(b, "api_gateway_request_duration_seconds", labels, bk, sum->duration_sum_us[e][m]);
         }

@@ -12,9 +12,6 @@ const int gw_met_status_codes[GW_MET_NSTATUS] = {
     414, 415, 422, 429, 431, 499, 500, 501, 502, 503, 504, 2,   3,   4,   5, /* unlisted codes, by class */
 };
 
-const char *const gw_met_method_names[GW_MET_NMETHODS] = {"GET",    "HEAD",  "POST",    "PUT",
-                                                          "DELETE", "PATCH", "OPTIONS", "OTHER"};
-
 const double gw_met_bucket_bounds[GW_MET_NBUCKETS] = {.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
 
 /* clang-format off */
@@ -47,37 +44,6 @@ unsigned gw_met_status_index(int status)
     if (cls > 5)
         cls = 5;
     return GW_MET_NLISTED + (unsigned)(cls - 2);
-}
-
-gw_method_t gw_met_method_index(const char *m, size_t len)
-{
-    switch (len) {
-    case 3:
-        if (memcmp(m, "GET", 3) == 0)
-            return GW_METHOD_GET;
-        if (memcmp(m, "PUT", 3) == 0)
-            return GW_METHOD_PUT;
-        break;
-    case 4:
-        if (memcmp(m, "POST", 4) == 0)
-            return GW_METHOD_POST;
-        if (memcmp(m, "HEAD", 4) == 0)
-            return GW_METHOD_HEAD;
-        break;
-    case 5:
-        if (memcmp(m, "PATCH", 5) == 0)
-            return GW_METHOD_PATCH;
-        break;
-    case 6:
-        if (memcmp(m, "DELETE", 6) == 0)
-            return GW_METHOD_DELETE;
-        break;
-    case 7:
-        if (memcmp(m, "OPTIONS", 7) == 0)
-            return GW_METHOD_OPTIONS;
-        break;
-    }
-    return GW_METHOD_OTHER;
 }
 
 unsigned gw_met_bucket_index(uint64_t micros)

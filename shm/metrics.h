@@ -131,14 +131,12 @@ typedef struct {
 
 /* index → HTTP status; the last four entries are classes 2..5 ("2xx"…"5xx") */
 extern const int gw_met_status_codes[GW_MET_NSTATUS];
-extern const char *const gw_met_method_names[GW_MET_NMETHODS];
 extern const double gw_met_bucket_bounds[GW_MET_NBUCKETS];
 extern const char *const gw_met_code_names[GW_MET_NCODES];
 extern const char *const gw_met_reason_names[GW_MET_NREASONS];
 
 /* Index of an HTTP status in gw_met_status_codes (unlisted codes → their class). */
 unsigned gw_met_status_index(int status);
-gw_method_t gw_met_method_index(const char *method, size_t len);
 unsigned gw_met_bucket_index(uint64_t micros);
 
 /* Single-writer increments: only the slot's owner calls these. */

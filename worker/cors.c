@@ -57,15 +57,9 @@ bool gw_cors_preflight(gw_request_t *r, unsigned allowed)
     if (r->method != GW_METHOD_OPTIONS || allowed_origin(r) == NULL ||
         gw_request_header(r, H2O_STRLIT("access-control-request-method")) == NULL)
         return false;
-    char methods[64] = "";
-    for (int m = 0; m < GW_MET_NMETHODS; m++) {
-        if (allowed & (1u << m)) {
-            if (methods[0] != '\0')
-                strcat(methods, ", ");
-            strcat(methods, gw_met_method_names[m]);
-        }
-    }
-    gw_respond_header(r, "access-control-allow-methods", methods, strlen(methods));
+    char methods[64];
+    size_t n = gw_method_list(allowed, methods, sizeof(methods));
+    gw_respond_header(r, "access-control-allow-methods", methods, n);
     gw_respond_header(r, "access-control-allow-headers",
                       H2O_STRLIT("Authorization, Content-Type, X-Correlation-ID, X-Request-ID, traceparent"));
     gw_respond_header(r, "access-control-max-age", H2O_STRLIT("600"));

@@ -60,18 +60,12 @@ gw_request_t *gw_pipeline_begin(h2o_req_t *req)
 
 static void respond_bad_method(gw_request_t *r)
 {
-    char allow[80] = "";
+    char allow[80];
     unsigned allowed = r->match.allowed;
     if (allowed & (1u << GW_METHOD_GET))
         allowed |= 1u << GW_METHOD_HEAD;
-    for (int m = 0; m < GW_MET_NMETHODS; m++) {
-        if (allowed & (1u << m)) {
-            if (allow[0] != '\0')
-                strcat(allow, ", ");
-            strcat(allow, gw_met_method_names[m]);
-        }
-    }
-    gw_respond_header(r, "allow", allow, strlen(allow));
+    size_t n = gw_method_list(allowed, allow, sizeof(allow));
+    gw_respond_header(r, "allow", allow, n);
     gw_respond_error(r, 405, NULL, "method not allowed");
 }
 

@@ -128,7 +128,7 @@ gw_request_t *gw_request_new(h2o_req_t *req, void (*resume)(gw_request_t *r),
     r->w = w;
     r->start_us = gw_now_us();
     r->deadline_us = r->start_us + (uint64_t)(w->cfg->request_timeout * 1e6);
-    r->method = gw_met_method_index(req->method.base, req->method.len);
+    r->method = gw_method_parse(req->method.base, req->method.len);
     r->endpoint = GW_ENDPOINT_UNMATCHED; /* endpoint slot (shm/names.h) until the router matches */
     w->inflight++;
     gw_met_gauge_add(&w->met->active_requests, 1);
