@@ -348,8 +348,8 @@ static int build_routes(build_t *b)
         if (add_service_routes(b, gw_descset_service(api->descs, i)) != 0)
             return -1;
     gw_upstream_t *proxy = &api->upstreams[api->nupstreams++];
-    *proxy =
-        (gw_upstream_t){NULL, "notification-service", b->cfg->notification_service_url, GW_SVC_NOTIFICATION};
+    *proxy = (gw_upstream_t){NULL, GW_SVC_LABEL_NOTIFICATION, b->cfg->notification_service_url,
+                             GW_SVC_NOTIFICATION};
     add_proxy_routes(api, proxy);
     if (gw_api_policy_check_used(&b->policy, b->err, b->errlen) != 0)
         return -1;

@@ -157,9 +157,9 @@ static const struct {
     const char *service, *label;
     size_t url_offset;
 } bundled[] = {
-    {"auth.AuthService", "auth-service", offsetof(gw_config_t, auth_service_url)},
-    {"user.UserService", "user-service", offsetof(gw_config_t, user_service_url)},
-    {"tenant.TenantService", "tenant-service", offsetof(gw_config_t, tenant_service_url)},
+    {"auth.AuthService", GW_SVC_LABEL_AUTH, offsetof(gw_config_t, auth_service_url)},
+    {"user.UserService", GW_SVC_LABEL_USER, offsetof(gw_config_t, user_service_url)},
+    {"tenant.TenantService", GW_SVC_LABEL_TENANT, offsetof(gw_config_t, tenant_service_url)},
 };
 
 gw_upstream_t *gw_api_upstream_for(gw_api_t *api, gw_api_policy_t *p, const gw_config_t *cfg,

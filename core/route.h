@@ -41,9 +41,13 @@ typedef enum {
  * rows stay where they were. The bundled gRPC services take slots 0-2 when
  * they are configured (their labels are interned first). */
 #define GW_SVC_NOTIFICATION 3
-#define GW_SVC_MAX          16 /* service slots in the segment: breakers, health, backend metrics */
-
-typedef unsigned gw_service_t; /* a service slot, < GW_SVC_MAX */
+/* Their labels, interned in this order when the segment is made
+ * (shm/names.c) and given to the upstreams by core/api*.c. */
+#define GW_SVC_LABEL_AUTH         "auth-service"
+#define GW_SVC_LABEL_USER         "user-service"
+#define GW_SVC_LABEL_TENANT       "tenant-service"
+#define GW_SVC_LABEL_NOTIFICATION "notification-service"
+#define GW_SVC_MAX                16 /* service slots in the segment: breakers, health, backend metrics */
 
 enum {
     GW_RF_AUTH = 1 << 0,       /* a valid JWT is required */

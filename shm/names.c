@@ -26,9 +26,9 @@ typedef struct {
 } names_t;
 
 /* The bundled services keep these slots whatever the configuration says
- * (core/route.h gw_service_names, GW_SVC_NOTIFICATION). */
-static const char *const first_services[] = {"auth-service", "user-service", "tenant-service",
-                                             "notification-service"};
+ * (core/route.h: GW_SVC_LABEL_*, GW_SVC_NOTIFICATION). */
+static const char *const first_services[] = {GW_SVC_LABEL_AUTH, GW_SVC_LABEL_USER, GW_SVC_LABEL_TENANT,
+                                             GW_SVC_LABEL_NOTIFICATION};
 
 static names_t *region(const gw_shm_t *shm)
 {

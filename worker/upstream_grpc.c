@@ -30,9 +30,8 @@
 typedef struct {
     gw_pending_t pending; /* link to the request; NULL req once it is gone */
     gw_grpc_call_t *call;
-    const gw_route_t *route;
-    gw_service_t service;
-    gw_cb_ticket_t ticket; /* circuit breaker admission, recorded on completion */
+    const gw_route_t *route; /* the worker's API owns it: outlives the call */
+    gw_cb_ticket_t ticket;   /* circuit breaker admission, recorded on completion */
     bool ticket_armed;
 } grpc_op_t;
 
@@ -186,19 +185,20 @@ static void on_done(gw_grpc_call_t *call, void *data)
     grpc_op_t *op = data;
     const gw_grpc_result_t *res = gw_grpc_call_result(call);
     gw_worker_t *w = gw_worker_self();
-    gw_met_observe_backend_reason(w->met, op->service, gw_grpc_result_code(res), res->reason,
+    gw_met_observe_backend_reason(w->met, op->route->upstream->slot, gw_grpc_result_code(res), res->reason,
                                   res->latency_us);
     gw_request_t *r = op->pending.req;
     bool transport = false;
     char message[512];
-    int status = res->status == GRPC_STATUS_OK
-                     ? 200
-                     : gw_grpc_error_response(w, op->service, res, message, sizeof(message), &transport);
+    int status = res->status == GRPC_STATUS_OK ? 200
+                                               : gw_grpc_error_response(w, op->route->upstream->slot, res,
+                                                                        message, sizeof(message), &transport);
     /* A local size refusal is RESOURCE_EXHAUSTED, never a breaker failure:
      * the backend answered (a reply over MAX_RESPONSE_SIZE) or was never
      * reached, so it is recorded like any non-failure outcome. */
     if (op->ticket_armed)
-        gw_breaker_gate_record(w, op->service, &op->ticket, gw_breaker_is_failure(res->status, transport));
+        gw_breaker_gate_record(w, op->route->upstream->slot, &op->ticket,
+                               gw_breaker_is_failure(res->status, transport));
     if (r == NULL) { /* the client went away; the call was cancelled */
         free(op);
         return;
@@ -255,7 +255,6 @@ gw_stage_result_t gw_upstream_grpc(gw_request_t *r)
         return GW_DONE;
     }
     op->route = route;
-    op->service = route->upstream->slot;
     op->ticket = r->cb_ticket;
     op->ticket_armed = r->cb_armed;
     r->upstream = route->upstream->label;
