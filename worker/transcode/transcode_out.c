@@ -55,27 +55,6 @@ static void putc_(out_t *o, char c)
 
 #define PUT_LIT(o, lit) put((o), (lit), sizeof(lit) - 1)
 
-static void put_u64(out_t *o, uint64_t v)
-{
-    char tmp[20];
-    size_t i = sizeof(tmp);
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    put(o, tmp + i, sizeof(tmp) - i);
-}
-
-static void put_i64(out_t *o, int64_t v)
-{
-    if (v < 0) {
-        putc_(o, '-');
-        put_u64(o, 0 - (uint64_t)v);
-    } else {
-        put_u64(o, (uint64_t)v);
-    }
-}
-
 /* The shortest "%.*g" that reads back as the same value ("0.1", not
  * "0.10000000000000001"); NaN and infinities as JSON strings. */
 static void put_real(out_t *o, double d, bool is_float)
@@ -229,20 +208,20 @@ static void put_value(out_t *o, const ProtobufCFieldDescriptor *f, const void *p
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
     case PROTOBUF_C_TYPE_SFIXED32:
-        put_i64(o, *(const int32_t *)p);
+        gw_buf_i64(&o->b, *(const int32_t *)p);
         break;
     case PROTOBUF_C_TYPE_UINT32:
     case PROTOBUF_C_TYPE_FIXED32:
-        put_u64(o, *(const uint32_t *)p);
+        gw_buf_u64(&o->b, *(const uint32_t *)p);
         break;
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
     case PROTOBUF_C_TYPE_SFIXED64:
-        put_i64(o, *(const int64_t *)p);
+        gw_buf_i64(&o->b, *(const int64_t *)p);
         break;
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64:
-        put_u64(o, *(const uint64_t *)p);
+        gw_buf_u64(&o->b, *(const uint64_t *)p);
         break;
     case PROTOBUF_C_TYPE_FLOAT:
         put_real(o, *(const float *)p, true);
@@ -262,7 +241,7 @@ static void put_value(out_t *o, const ProtobufCFieldDescriptor *f, const void *p
         if (ev != NULL)
             put_string(o, ev->name);
         else
-            put_i64(o, *(const int32_t *)p);
+            gw_buf_i64(&o->b, *(const int32_t *)p);
         break;
     }
     case PROTOBUF_C_TYPE_STRING: {
