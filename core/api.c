@@ -245,6 +245,7 @@ static int add_grpc_route(build_t *b, const gw_desc_method_t *m, const gw_http_r
     r->output = m->output;
     r->body = rule->body;
     r->response_body = rule->response_body;
+    r->tenant_field = top_field(m->input, b->cfg->tenant_field);
     r->endpoint = GW_ENDPOINT_UNMATCHED;
     if (gw_api_policy_find(&b->policy.public_methods, m->full_name) == NULL)
         r->flags |= GW_RF_AUTH;

@@ -84,8 +84,9 @@ typedef struct gw_route {
     const ProtobufCMessageDescriptor *output; /* GRPC */
     const char *body;          /* GRPC: NULL (no body), "*" (the whole input), or a field path */
     const char *response_body; /* GRPC: NULL (the whole output) or a field path */
-    const char *roles[GW_ROUTE_MAX_ROLES + 1]; /* any of these (NULL-terminated); none = any */
-    gw_builtin_t builtin;                      /* BUILTIN */
+    const ProtobufCFieldDescriptor *tenant_field; /* GRPC: the input's top-level TENANT_FIELD, or NULL */
+    const char *roles[GW_ROUTE_MAX_ROLES + 1];    /* any of these (NULL-terminated); none = any */
+    gw_builtin_t builtin;                         /* BUILTIN */
 } gw_route_t;
 
 typedef struct {

@@ -71,10 +71,9 @@ static gw_stage_result_t deny(gw_request_t *r, const char *reason, const char *a
     return GW_DONE;
 }
 
-static bool tenant_scoped(const gw_route_t *route, const char *tf)
+static bool tenant_scoped(const gw_route_t *route)
 {
-    return route->kind == GW_ROUTE_GRPC && !(route->flags & GW_RF_LOGOUT) &&
-           protobuf_c_message_descriptor_get_field_by_name(route->input, tf) != NULL;
+    return route->kind == GW_ROUTE_GRPC && !(route->flags & GW_RF_LOGOUT) && route->tenant_field != NULL;
 }
 
 static bool same(const char *s, size_t n, const char *own)
@@ -143,24 +142,21 @@ static const char *foreign_in(const ProtobufCMessage *m, const char *tf, const c
     return NULL;
 }
 
-/* The top-level tenant_id's value ("" when empty), or NULL without one. */
-static const char *top_tenant(const ProtobufCMessage *m, const char *tf)
+/* The value of m's top-level tenant field f (the route's tenant_field),
+ * "" when empty or unset; NULL when there is none or it is not a singular
+ * string or StringValue. */
+static const char *top_tenant(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, const char *tf)
 {
-    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, tf);
-    bool live = f != NULL && (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
-                              *(const uint32_t *)((const char *)m + f->quantifier_offset) == f->id);
-    if (f != NULL && f->label != PROTOBUF_C_LABEL_REPEATED && is_wrapped_tenant(f, tf)) {
-        if (!live)
-            return "";
-        const char *w = wrapped_value(*(const ProtobufCMessage *const *)((const char *)m + f->offset));
-        return w != NULL ? w : "";
-    }
-    if (f == NULL || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
+    if (f == NULL || f->label == PROTOBUF_C_LABEL_REPEATED)
         return NULL;
-    if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-        *(const uint32_t *)((const char *)m + f->quantifier_offset) != f->id)
+    bool wrapped = is_wrapped_tenant(f, tf);
+    if (!wrapped && f->type != PROTOBUF_C_TYPE_STRING)
+        return NULL;
+    const char *base = (const char *)m;
+    if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && *(const uint32_t *)(base + f->quantifier_offset) != f->id)
         return "";
-    const char *s = *(const char *const *)((const char *)m + f->offset);
+    const char *s = wrapped ? wrapped_value(*(const ProtobufCMessage *const *)(base + f->offset))
+                            : *(const char *const *)(base + f->offset);
     return s != NULL ? s : "";
 }
 
@@ -180,7 +176,7 @@ static gw_stage_result_t scope_message(gw_request_t *r, bool admin)
     }
     if (own[0] != '\0')
         gw_transcode_fill_string_if_empty(m, tf, own);
-    const char *top = top_tenant(m, tf);
+    const char *top = top_tenant(m, r->match.route->tenant_field, tf);
     if (top != NULL && top[0] == '\0' && own[0] != '\0') { /* the fill ran out of memory */
         protobuf_c_message_free_unpacked(m, NULL);
         gw_respond_error(r, 500, NULL, "out of memory");
@@ -223,7 +219,7 @@ gw_stage_result_t gw_tenant_scope(gw_request_t *r, bool admin)
 {
     const gw_route_t *route = r->match.route;
     const char *own = r->identity->claims.tenant_id, *tf = r->w->cfg->tenant_field;
-    if (own[0] == '\0' && tenant_scoped(route, tf))
+    if (own[0] == '\0' && tenant_scoped(route))
         return deny(r, "token has no tenant_id claim", NULL, 0);
     r->tenant = own[0] != '\0' ? own : NULL;
     for (size_t i = 0; i < r->match.nvars && !admin; i++) {
