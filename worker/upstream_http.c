@@ -22,7 +22,7 @@
 #include "worker/upstream.h"
 #include "worker/clients/upstream_reason.h"
 
-/* Every PROXY route in core/route_table.c lives below this path. */
+/* Every PROXY route (core/api.c, proxies[]) lives below this path. */
 #define PROXY_PREFIX "/api/v1/notifications"
 
 /* finish()'s error for a reply over MAX_RESPONSE_SIZE (compared by address). */
