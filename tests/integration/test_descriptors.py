@@ -594,3 +594,54 @@ def test_reloads_that_add_and_drop_a_service_fail_no_request(stack_factory, echo
             t.join()
     assert out["bad"] == [] and out["errors"] == [], (out["bad"][:5], out["errors"][:5])
     assert gw.metric("api_gateway_reloads_total") == 6
+
+
+WRAPPED_TENANT_PROTO = r'''
+syntax = "proto3";
+package wrap.v1;
+import "google/api/annotations.proto";
+import "google/protobuf/wrappers.proto";
+service Things {
+  rpc GetThing(GetThingRequest) returns (GetThingReply) { option (google.api.http) = { get: "/v1/things/{id}" }; }
+}
+message GetThingRequest { string id = 1; google.protobuf.StringValue org_id = 2; }
+message GetThingReply { GetThingRequest echo = 1; int64 seq = 13; string method = 14; string metadata = 15; }
+'''
+
+
+def test_tenant_field_holds_through_body_fields_queries_and_wrappers(stack_factory, echo_backend_factory, tmpdir_):
+    """TENANT_FIELD is checked on the message the gateway built, whatever
+    built it: a body bound to one field (`body: "invoice"` puts the JSON
+    into invoice, whose org_id is then nested), a query parameter next to a
+    body field, and a google.protobuf.StringValue field of that name (read as
+    its value: an unwrapped check would let "other" through)."""
+    billing = protoc(tmpdir_, "billing.proto", BILLING_PROTO)
+    wrapped = protoc(tmpdir_, "things.proto", WRAPPED_TENANT_PROTO)
+    ebe = echo_backend_factory()
+    s = stack_factory()
+    gw = s.gw
+    conf = billing_conf(read_conf(gw), [bundled_set(tmpdir_), billing, wrapped], ebe.addr)
+    conf["GRPC_UPSTREAMS"] += ",wrap.v1.Things=" + ebe.addr
+    gw.write_conf(conf)
+    gw.reload()
+    wait_for(lambda: gw.get("/v1/things/t1", headers=USER).status == 200, what="the wrapped-tenant route served")
+
+    def refused(r):
+        return r.status == 403 and r.json()["error"]["message"] == "tenant mismatch"
+    # body: "invoice": the client's JSON lands in invoice, org_id one level down
+    assert refused(gw.req("PATCH", "/v1/drafts/d1", body={"org_id": "other"}, headers=USER))
+    assert refused(gw.req("PATCH", "/v1/drafts/d1?org_id=other", body={"name": "x"}, headers=USER))
+    b = echo(gw.req("PATCH", "/v1/drafts/d1", body={"org_id": "acme", "tags": ["t"]}, headers=USER), "UpdateDraft")
+    assert b["echo"]["invoice"]["org_id"] == "acme" and b["echo"]["org_id"] == "acme", b
+    # body: "item" with the tenant in the query
+    assert refused(gw.req("POST", "/v1/invoices/inv-1/items?org_id=other", body={"sku": "s"}, headers=USER))
+    b = echo(gw.req("POST", "/v1/invoices/inv-1/items", body={"sku": "s"}, headers=USER), "AddItem")
+    assert b["echo"]["org_id"] == "acme" and b["echo"]["item"]["sku"] == "s", b
+    # a StringValue tenant field: checked by its value, filled when absent
+    assert refused(gw.get("/v1/things/t1?org_id=other", headers=USER))
+    b = gw.get("/v1/things/t1?org_id=acme", headers=USER).json()
+    assert b["echo"] == {"id": "t1", "org_id": "acme"} and b["method"] == "/wrap.v1.Things/GetThing", b
+    b = gw.get("/v1/things/t1", headers=USER).json()
+    assert b["echo"]["org_id"] == "acme", b
+    b = gw.get("/v1/things/t1?org_id=other", headers=ADMIN_TOKEN).json()
+    assert b["echo"]["org_id"] == "other", b  # admins may name another tenant

@@ -227,6 +227,7 @@ static void test_template_errors(void **state)
          * fuzzer found it written one past the array) */
         {"/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/{x}", "too many segments"},
         {"/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q", "too many segments"},
+        {"/{a}/{b}/{c}/{d}/{e}/{f}/{g}/{h}/{i}", "too many variables"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         gw_route_t r = {.method = GW_METHOD_GET,
