@@ -208,30 +208,16 @@ int gw_descset_link(gw_descset_t *set, char *err, size_t errlen)
     return 0;
 }
 
-static int cmp_msg_key(const void *key, const void *elem)
-{
-    return strcmp(key, (*(ds_msg_t *const *)elem)->full_name);
-}
-
-static int cmp_enum_key(const void *key, const void *elem)
-{
-    return strcmp(key, (*(ds_enum_t *const *)elem)->full_name);
-}
-
 const ProtobufCMessageDescriptor *gw_descset_message(const gw_descset_t *set, const char *full_name)
 {
-    if (!set->linked)
-        return NULL;
-    ds_msg_t **m = bsearch(full_name, set->index.msgs, set->index.nmsgs, sizeof(*m), cmp_msg_key);
-    return m != NULL ? (*m)->built : NULL;
+    ds_msg_t *m = set->linked ? gw_ds_find_msg(&set->index, full_name) : NULL;
+    return m != NULL ? m->built : NULL;
 }
 
 const ProtobufCEnumDescriptor *gw_descset_enum(const gw_descset_t *set, const char *full_name)
 {
-    if (!set->linked)
-        return NULL;
-    ds_enum_t **e = bsearch(full_name, set->index.enums, set->index.nenums, sizeof(*e), cmp_enum_key);
-    return e != NULL ? (*e)->built : NULL;
+    ds_enum_t *e = set->linked ? gw_ds_find_enum(&set->index, full_name) : NULL;
+    return e != NULL ? e->built : NULL;
 }
 
 const ProtobufCMessageDescriptor *gw_ds_message_at(const gw_descset_t *set, size_t i)

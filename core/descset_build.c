@@ -39,14 +39,14 @@ static int cmp_enums(const void *a, const void *b)
     return strcmp((*(ds_enum_t *const *)a)->full_name, (*(ds_enum_t *const *)b)->full_name);
 }
 
-static ds_msg_t *find_msg(const ds_index_t *ix, const char *name)
+ds_msg_t *gw_ds_find_msg(const ds_index_t *ix, const char *name)
 {
     ds_msg_t key = {.full_name = name}, *kp = &key, **m;
     m = bsearch(&kp, ix->msgs, ix->nmsgs, sizeof(*m), cmp_msgs);
     return m != NULL ? *m : NULL;
 }
 
-static ds_enum_t *find_enum(const ds_index_t *ix, const char *name)
+ds_enum_t *gw_ds_find_enum(const ds_index_t *ix, const char *name)
 {
     ds_enum_t key = {.full_name = name}, *kp = &key, **e;
     e = bsearch(&kp, ix->enums, ix->nenums, sizeof(*e), cmp_enums);
@@ -225,8 +225,9 @@ static int field_kind(const ds_index_t *ix, const ds_msg_t *m, const ds_field_t 
     if (fd->type_name != NULL && fd->type != 0 && fd->type != DS_TYPE_MESSAGE && fd->type != DS_TYPE_ENUM)
         return gw_ds_fail(err, "%s: field %s.%s: a type name on a scalar field", fn, m->full_name, fd->name);
     if (fd->type_name != NULL) {
-        ds_msg_t *sm = fd->type != DS_TYPE_ENUM ? find_msg(ix, fd->type_name + 1) : NULL;
-        ds_enum_t *se = fd->type != DS_TYPE_MESSAGE && sm == NULL ? find_enum(ix, fd->type_name + 1) : NULL;
+        ds_msg_t *sm = fd->type != DS_TYPE_ENUM ? gw_ds_find_msg(ix, fd->type_name + 1) : NULL;
+        ds_enum_t *se =
+            fd->type != DS_TYPE_MESSAGE && sm == NULL ? gw_ds_find_enum(ix, fd->type_name + 1) : NULL;
         if (sm == NULL && se == NULL)
             return gw_ds_fail(err, "%s: field %s.%s: unknown type %s", fn, m->full_name, fd->name,
                               fd->type_name);
@@ -331,7 +332,8 @@ static void *init_template(gw_descset_t *set, const ds_index_t *ix, const ds_msg
             continue;
         if (f->default_value == NULL) {
             if (f->type == PROTOBUF_C_TYPE_ENUM)
-                memcpy(at, &find_enum(ix, m->fields[i].type_name + 1)->values[0].value, sizeof(int32_t));
+                memcpy(at, &gw_ds_find_enum(ix, m->fields[i].type_name + 1)->values[0].value,
+                       sizeof(int32_t));
         } else if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE) {
             memcpy(at, &f->default_value, sizeof(void *));
         } else if (f->type == PROTOBUF_C_TYPE_BYTES) {
@@ -452,7 +454,7 @@ static int build_index(gw_descset_t *set, ds_index_t *ix, ds_err_t *err)
                               ix->msgs[i]->full_name, ix->msgs[i - 1]->file->name);
     for (size_t i = 0; i < ix->nenums; i++) {
         const ds_enum_t *e = ix->enums[i], *prev = i > 0 ? ix->enums[i - 1] : NULL;
-        const ds_msg_t *same = find_msg(ix, e->full_name);
+        const ds_msg_t *same = gw_ds_find_msg(ix, e->full_name);
         if (same != NULL || (prev != NULL && strcmp(prev->full_name, e->full_name) == 0))
             return gw_ds_fail(err, "%s: enum %s is also defined in %s", e->file->name, e->full_name,
                               same != NULL ? same->file->name : prev->file->name);
@@ -480,8 +482,8 @@ static int build_services(gw_descset_t *set, ds_index_t *ix, ds_err_t *err)
             out->nmethods = s->nmethods;
             for (size_t j = 0; j < s->nmethods; j++) {
                 const ds_method_t *dm = &s->methods[j];
-                const ds_msg_t *in = find_msg(ix, dm->input_type + 1),
-                               *outm = find_msg(ix, dm->output_type + 1);
+                const ds_msg_t *in = gw_ds_find_msg(ix, dm->input_type + 1),
+                               *outm = gw_ds_find_msg(ix, dm->output_type + 1);
                 if (in == NULL || outm == NULL)
                     return gw_ds_fail(err, "%s: method %s/%s: unknown message type %s", f->name,
                                       out->full_name, dm->name,

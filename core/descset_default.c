@@ -13,14 +13,7 @@
 #include <string.h>
 
 #include "core/descset_int.h"
-
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
+#include "core/digits.h"
 
 /* protoc's CEscape undone: \n \r \t \\ \' \" \? \a \b \f \v, \ooo and \xHH.
  * 0 ok, -1 bad escape, -2 out of memory. */
@@ -41,8 +34,8 @@ static int unescape(gw_descset_t *set, const char *s, ProtobufCBinaryData *out)
             for (; k < 3 && *s >= '0' && *s <= '7'; k++)
                 v = v * 8 + (*s++ - '0');
         } else if (*s == 'x') {
-            for (s++; k < 2 && hexval(*s) >= 0; k++)
-                v = v * 16 + hexval(*s++);
+            for (s++; k < 2 && gw_hex_value(*s) >= 0; k++)
+                v = v * 16 + gw_hex_value(*s++);
         } else {
             const char *p = *s != '\0' ? strchr(simple, *s) : NULL;
             while (p != NULL && (p - simple) % 2 != 0)

@@ -183,6 +183,10 @@ typedef struct {
     gw_desc_service_t *services;
     size_t nservices;
 } ds_index_t;
+/* The message or enum of full name `name` in a built index, or NULL
+ * (descset_build.c). */
+ds_msg_t *gw_ds_find_msg(const ds_index_t *ix, const char *name);
+ds_enum_t *gw_ds_find_enum(const ds_index_t *ix, const char *name);
 int gw_ds_link(gw_descset_t *set, ds_index_t *index, ds_err_t *err);
 
 /* descset_init.c: one of the precompiled message_init functions, copying
