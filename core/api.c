@@ -296,15 +296,18 @@ static int add_service_routes(build_t *b, const gw_desc_service_t *s)
 {
     if (service_rules(s) == 0)
         return 0;
-    const gw_upstream_t *up =
-        gw_api_upstream_for(b->api, &b->policy, b->cfg, s->full_name, b->err, b->errlen);
+    gw_upstream_t *up = gw_api_upstream_for(b->api, &b->policy, b->cfg, s->full_name, b->err, b->errlen);
     if (up == NULL)
         return -1;
     bool cached = service_cached(b, s);
+    size_t first = b->api->nroutes;
     for (size_t i = 0; i < s->nmethods; i++)
         for (size_t k = 0; k < s->methods[i].nrules; k++)
             if (add_grpc_route(b, &s->methods[i], &s->methods[i].rules[k], up, cached) != 0)
                 return -1;
+    for (size_t i = first; i < b->api->nroutes; i++)
+        if ((b->api->routes[i].flags & GW_RF_CACHE) && b->api->routes[i].tenant_field == NULL)
+            up->cache_shared = true;
     return 0;
 }
 

@@ -69,6 +69,8 @@ typedef struct gw_upstream {
     const char *label;   /* metrics/breaker/health/log label: "user-service", "billing.v1.Billing" */
     const char *target;  /* gRPC host:port, or the proxy's http://host:port */
     unsigned slot;       /* index into the segment's service tables (< GW_SVC_MAX); set by the master */
+    bool cache_shared;   /* a cached method of it has no TENANT_FIELD: its data is seen across tenants,
+                            so one cache index serves every tenant (worker/cache.c) */
 } gw_upstream_t;
 
 typedef struct gw_route {

@@ -11,7 +11,8 @@
  *
  * Invalidation: each stored key is also added to an index set for its
  * service — `cache-idx:<tenant>:user-service` (per tenant) and
- * `cache-idx:tenant-service` (tenants are visible across tenants) — and a
+ * `cache-idx:tenant-service` (a service with a cached method not scoped by
+ * tenant, like the tenant list, has one index for all tenants) — and a
  * mutation deletes the indexed keys and the index in one Lua script, before
  * its response is sent, so the client's next GET is fresh. On a Redis
  * Cluster both names carry the index as a {hash tag} (see index_key).
@@ -51,12 +52,13 @@ static const char *tenant_of(const gw_request_t *r)
  * through one of a service's routes drops what the tenant has cached from
  * that service: templates of one resource differ, "/v1/invoices" and
  * "/v1/{name=invoices/STAR}", so the service is the unit that is sure to
- * cover them), or the service alone for tenant.TenantService (tenants are
- * visible across tenants). */
+ * cover them), or the service alone when one of its cached methods is not
+ * scoped by tenant (tenant.TenantService's ListTenants: what one tenant's
+ * write changes, every tenant may have cached). */
 static int index_name(const gw_request_t *r, char *out, size_t len)
 {
     const gw_upstream_t *u = r->match.route->upstream;
-    if (u->service != NULL && strcmp(u->service, "tenant.TenantService") == 0)
+    if (u->cache_shared)
         return snprintf(out, len, "%s", u->label);
     return snprintf(out, len, "%s:%s", tenant_of(r), u->label);
 }

@@ -125,6 +125,10 @@ static void test_route_flags(void **state)
     assert_string_equal(match(GW_METHOD_POST, "/api/v1/users", NULL)->body, "*");
     assert_null(match(GW_METHOD_GET, "/api/v1/users", NULL)->body);
     assert_string_equal(match(GW_METHOD_GET, "/api/v1/users", NULL)->upstream->label, "user-service");
+    /* ListTenants is cached and has no tenant_id: the tenant service's cache
+     * index is shared by all tenants; every cached user method is scoped */
+    assert_true(match(GW_METHOD_GET, "/api/v1/tenants", NULL)->upstream->cache_shared);
+    assert_false(match(GW_METHOD_GET, "/api/v1/users", NULL)->upstream->cache_shared);
     assert_string_equal(match(GW_METHOD_GET, "/api/v1/notifications", NULL)->upstream->label,
                         "notification-service");
 }
